@@ -40,6 +40,8 @@ func newRoot(e *env) *cobra.Command {
 	root.AddCommand(
 		newInspectCmd(e),
 		newUpgradeCmd(e),
+		newRunCmd(e),
+		newInitCmd(e),
 	)
 	return root
 }

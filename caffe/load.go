@@ -1,0 +1,212 @@
+package caffe
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/caffetool/caffetool/graph"
+	"github.com/caffetool/caffetool/proto/caffepb"
+)
+
+// LoadOptions controls Load.
+type LoadOptions struct {
+	// State selects layers by phase, level and stages (TEST by default).
+	State State
+	// Strict rejects what BVLC Caffe rejects while reading: fields and
+	// enum values our schema does not know (fork extensions) are errors
+	// instead of warnings.
+	Strict bool
+	// Inputs overrides the shapes of Input and data-layer tops (by blob
+	// name) for the shape inference that checks weight shapes; needed when
+	// a data layer's shape is only known from its database.
+	Inputs map[string]graph.Shape
+}
+
+// Net is a loaded network.
+type Net struct {
+	Graph *graph.Graph
+	// Warnings: skipped fork fields ("file:line:col: path: message"),
+	// upgrade problems Caffe tolerates, unchecked weights.
+	Warnings []string
+	// Report is nil when no weights were loaded.
+	Report *WeightReport
+	// Param is the upgraded, filtered text net the graph was built from
+	// (layer i is Graph.Nodes[i]), kept for rewriting and writing.
+	Param *caffepb.NetParameter
+	// Text is the parser's record of skipped fork fields of Param, for
+	// WriteTextUnknown (nil when the net did not come from text).
+	Text *TextResult
+	// State is the effective NetState the layers were selected with.
+	State *caffepb.NetState
+	// Upgraded reports whether the text net was in a legacy format.
+	Upgraded bool
+}
+
+// Load reads a .prototxt, upgrades it, keeps the layers State selects,
+// decodes them into a graph and, when weightsPath is not empty, loads a
+// .caffemodel into the nodes' Params (see loadWeights for Caffe's matching
+// rules). Shape and count mismatches between net and weights are errors
+// (*WeightsError, with the net still returned for inspection); parameters
+// missing from the caffemodel are only reported.
+func Load(prototxtPath, weightsPath string, opts LoadOptions) (*Net, error) {
+	text, err := os.ReadFile(prototxtPath)
+	if err != nil {
+		return nil, err
+	}
+	var weights []byte
+	if weightsPath != "" {
+		if weights, err = os.ReadFile(weightsPath); err != nil {
+			return nil, err
+		}
+	}
+	return LoadBytes(prototxtPath, text, weightsPath, weights, opts)
+}
+
+// LoadBytes is Load for files already in memory; the names are used in
+// messages only. With an empty weightsName no weights are loaded.
+func LoadBytes(prototxtName string, prototxt []byte, weightsName string, weights []byte, opts LoadOptions) (*Net, error) {
+	param := &caffepb.NetParameter{}
+	res, err := ParseText(prototxtName, prototxt, param, TextOptions{Strict: opts.Strict})
+	if err != nil {
+		return nil, err
+	}
+	net := &Net{Text: res}
+	for _, w := range res.Warnings {
+		net.Warnings = append(net.Warnings, w.String())
+	}
+	changed, notes, err := upgradeNet(param, res)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", prototxtName, err)
+	}
+	net.Upgraded = changed
+	for _, n := range notes {
+		net.Warnings = append(net.Warnings, fmt.Sprintf("%s: upgrade: %s", prototxtName, n))
+	}
+	if net.State, err = opts.State.NetState(param); err != nil {
+		return nil, err
+	}
+	if net.Param, err = FilterNet(param, net.State); err != nil {
+		return nil, fmt.Errorf("%s: %w", prototxtName, err)
+	}
+	if net.Graph, err = BuildGraph(net.Param, res, net.State.GetPhase()); err != nil {
+		return nil, fmt.Errorf("%s: %w", prototxtName, err)
+	}
+	if weightsName == "" {
+		return net, nil
+	}
+	model, err := DecodeNet(weightsName, weights)
+	if err != nil {
+		return nil, err
+	}
+	return net, net.attachWeights(model, weightsName, opts.Inputs)
+}
+
+// LoadWeights loads a (not yet upgraded) caffemodel into an already built
+// net, replacing any parameters loaded before.
+func (net *Net) LoadWeights(weightsPath string, inputs map[string]graph.Shape) error {
+	data, err := os.ReadFile(weightsPath)
+	if err != nil {
+		return err
+	}
+	model, err := DecodeNet(weightsPath, data)
+	if err != nil {
+		return err
+	}
+	return net.attachWeights(model, weightsPath, inputs)
+}
+
+func (net *Net) attachWeights(model *caffepb.NetParameter, file string, inputs map[string]graph.Shape) error {
+	_, notes, err := UpgradeNet(model)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	for _, n := range notes {
+		net.Warnings = append(net.Warnings, fmt.Sprintf("%s: upgrade: %s", file, n))
+	}
+	// Parameter shapes follow from the blob shapes. Inference stops at the
+	// first layer it cannot handle (typically a data layer whose shape is
+	// in its database); the layers after it are loaded unchecked.
+	if err := net.Graph.InferShapes(inputs); err != nil {
+		net.Warnings = append(net.Warnings, fmt.Sprintf("%s: shape inference failed (%v); the weights of layers that depend on it are not checked against the net", file, err))
+		inferRest(net.Graph, inputs)
+	}
+	rep, warnings, err := loadWeights(net.Graph, net.Param.GetLayer(), model, file)
+	net.Warnings = append(net.Warnings, warnings...)
+	net.Report = rep
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+// inferRest continues shape inference past a failure, for every layer whose
+// bottoms have shapes, so that layers independent of the failing one still
+// get their weights checked. Source layers without declared shapes stay
+// unknown unless inputs gives them.
+func inferRest(g *graph.Graph, inputs map[string]graph.Shape) {
+	for _, n := range g.Nodes {
+		done := true
+		for _, t := range n.Tops {
+			if t.Shape == nil {
+				done = false
+			}
+		}
+		if done {
+			continue
+		}
+		in := make([]graph.Shape, len(n.Bottoms))
+		ready := true
+		for i, b := range n.Bottoms {
+			if b.Shape == nil {
+				ready = false
+				break
+			}
+			in[i] = b.Shape
+		}
+		if !ready {
+			continue
+		}
+		out, err := n.Op.InferShapes(in, len(n.Tops))
+		for i, t := range n.Tops {
+			if s, ok := inputs[t.Blob]; ok && len(n.Bottoms) == 0 {
+				t.Shape = s.Clone()
+			} else if err == nil {
+				t.Shape = out[i]
+			}
+		}
+	}
+}
+
+// BuildGraph decodes the layers of an upgraded, filtered net in file order
+// and connects them. res (may be nil) is the text parser's record of
+// skipped fields, which fork layers read their parameters from. phase is
+// the net's phase (a layer's own `phase` field overrides it).
+func BuildGraph(param *caffepb.NetParameter, res *TextResult, phase caffepb.Phase) (*graph.Graph, error) {
+	if len(param.GetLayers()) > 0 || len(param.GetInput()) > 0 {
+		return nil, fmt.Errorf("the net is in a legacy format; upgrade it first")
+	}
+	g := graph.New(param.GetName())
+	for _, l := range param.GetLayer() {
+		op, err := DecodeLayer(l, phase, res)
+		if err != nil {
+			return nil, err
+		}
+		n := &graph.Node{
+			Name:        l.GetName(),
+			Type:        LayerType(l, res),
+			Op:          op,
+			LossWeights: append([]float32(nil), l.GetLossWeight()...),
+		}
+		for _, ps := range l.GetParam() {
+			n.ParamSpecs = append(n.ParamSpecs, graph.ParamSpec{
+				Name:      ps.GetName(),
+				LrMult:    ps.GetLrMult(),
+				DecayMult: ps.GetDecayMult(),
+			})
+		}
+		if err := g.Add(n, l.GetBottom(), l.GetTop()); err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
+}

@@ -1,0 +1,219 @@
+package exec
+
+import (
+	"github.com/caffetool/caffetool/exec/internal/gemm"
+	"github.com/caffetool/caffetool/exec/internal/im2col"
+	"github.com/caffetool/caffetool/graph"
+)
+
+// convGeom is what Convolution and Deconvolution share: Caffe's
+// BaseConvolutionLayer seen from the convolution side. For a deconvolution
+// the "image" is the layer's top and the "columns" come from its bottom.
+type convGeom struct {
+	num        int // samples: count of the axes before the channel axis
+	imC        int // channels of the image side (conv bottom, deconv top)
+	colC       int // channels of the column side (conv top, deconv bottom)
+	group      int
+	imSpatial  []int // spatial dims of the image side
+	colSpatial []int // spatial dims of the column side (conv output positions)
+	kernel     []int
+	stride     []int
+	pad        []int
+	dilation   []int
+	nd         bool // Caffe's im2col_nd: spatial rank != 2 or force_nd_im2col
+	is1x1      bool // kernel 1, stride 1, pad 0 on every axis: no im2col needed
+
+	kernelDim  int // rows of the column matrix per group: imC/group · Π kernel
+	imSize     int // imC · Π imSpatial
+	colSpatSz  int // Π colSpatial
+	weightSize int // per group: colC/group · kernelDim
+}
+
+// newConvGeom resolves the geometry through graph's Conv.Geometry and
+// checks it against the inferred shapes.
+func newConvGeom(n *graph.Node, op *graph.Conv, in, out graph.Shape) (*convGeom, error) {
+	g, err := op.Geometry(in)
+	if err != nil {
+		return nil, coreErr(n, "", "%v", err)
+	}
+	axis := g.ChannelAxis
+	if len(out) != len(in) || out.CountRange(0, axis) != g.Outer || out[axis] != op.NumOutput {
+		return nil, coreErr(n, "top[0]", "inferred shape %v does not fit bottom %v with num_output %d", out, in, op.NumOutput)
+	}
+	for i, d := range g.OutSpatial {
+		if out[axis+1+i] != d {
+			return nil, coreErr(n, "top[0]", "inferred shape %v disagrees with the kernel geometry (spatial %v)", out, g.OutSpatial)
+		}
+	}
+	c := &convGeom{
+		num: g.Outer, group: g.Group,
+		kernel: g.Kernel, stride: g.Stride, pad: g.Pad, dilation: g.Dilation,
+		nd: len(g.Kernel) != 2 || op.ForceND,
+	}
+	if op.Deconv {
+		c.imC, c.colC = op.NumOutput, g.Channels
+		c.imSpatial, c.colSpatial = g.OutSpatial, g.InSpatial
+	} else {
+		c.imC, c.colC = g.Channels, op.NumOutput
+		c.imSpatial, c.colSpatial = g.InSpatial, g.OutSpatial
+	}
+	// The column matrix must be exactly what im2col of the image gives,
+	// otherwise col2im/im2col would read or write the wrong pixels.
+	for i := range c.imSpatial {
+		if im2col.OutDim(c.imSpatial[i], c.kernel[i], c.pad[i], c.stride[i], c.dilation[i]) != c.colSpatial[i] {
+			return nil, coreErr(n, "", "spatial sizes %v and %v are inconsistent with kernel %v stride %v pad %v dilation %v",
+				c.imSpatial, c.colSpatial, c.kernel, c.stride, c.pad, c.dilation)
+		}
+	}
+	c.is1x1 = true
+	for i := range c.kernel {
+		if c.kernel[i] != 1 || c.stride[i] != 1 || c.pad[i] != 0 {
+			c.is1x1 = false
+		}
+	}
+	k := 1
+	for _, d := range c.kernel {
+		k *= d
+	}
+	c.kernelDim = c.imC / c.group * k
+	c.imSize = c.imC * prodInts(c.imSpatial)
+	c.colSpatSz = prodInts(c.colSpatial)
+	c.weightSize = c.colC / c.group * c.kernelDim
+	return c, nil
+}
+
+func prodInts(d []int) int {
+	p := 1
+	for _, v := range d {
+		p *= v
+	}
+	return p
+}
+
+// colLen is the column buffer size (0 when the 1x1 shortcut applies).
+func (c *convGeom) colLen() int {
+	if c.is1x1 {
+		return 0
+	}
+	return c.kernelDim * c.group * c.colSpatSz
+}
+
+func (c *convGeom) im2col(im, col []float32) {
+	if c.nd {
+		im2col.Im2colND(c.ndGeom(), im, col)
+	} else {
+		im2col.Im2col2D(c.geom2D(), im, col)
+	}
+}
+
+func (c *convGeom) col2im(col, im []float32) {
+	if c.nd {
+		im2col.Col2imND(c.ndGeom(), col, im)
+	} else {
+		im2col.Col2im2D(c.geom2D(), col, im)
+	}
+}
+
+func (c *convGeom) geom2D() im2col.Geom2D {
+	return im2col.Geom2D{
+		C: c.imC, H: c.imSpatial[0], W: c.imSpatial[1],
+		KH: c.kernel[0], KW: c.kernel[1], PadH: c.pad[0], PadW: c.pad[1],
+		StrideH: c.stride[0], StrideW: c.stride[1], DilH: c.dilation[0], DilW: c.dilation[1],
+	}
+}
+
+func (c *convGeom) ndGeom() im2col.GeomND {
+	return im2col.GeomND{C: c.imC, In: c.imSpatial, Kernel: c.kernel, Pad: c.pad, Stride: c.stride, Dilation: c.dilation}
+}
+
+// convLayer is Convolution (and its depthwise aliases): per sample, im2col
+// then one GEMM per group, W_g (colC/g × kernelDim) · col_g (kernelDim ×
+// positions), then the bias.
+type convLayer struct {
+	ioSizes
+	scratch
+	g      *convGeom
+	weight []float32
+	bias   []float32
+}
+
+func newConvolution(n *graph.Node, in, out []graph.Shape) (Layer, error) {
+	op, err := coreOp[*graph.Conv](n)
+	if err != nil {
+		return nil, err
+	}
+	if op.Deconv {
+		return newDeconvolution(n, in, out)
+	}
+	if len(in) == 0 || len(in) != len(out) {
+		return nil, coreErr(n, "top", "needs one top per bottom, got %d bottoms and %d tops", len(in), len(out))
+	}
+	g, err := newConvGeom(n, op, in[0], out[0])
+	if err != nil {
+		return nil, err
+	}
+	if err := sameShapes(n, in, out); err != nil {
+		return nil, err
+	}
+	l := &convLayer{ioSizes: newIOSizes(in, out), g: g}
+	l.scratch.n = g.colLen()
+	if l.weight, err = coreParam(n, 0, g.group*g.weightSize); err != nil {
+		return nil, err
+	}
+	if op.BiasTerm {
+		if l.bias, err = coreParam(n, 1, g.colC); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// sameShapes enforces Caffe's rule that every bottom of a multi-bottom
+// convolution has the same shape (so one geometry serves all pairs).
+func sameShapes(n *graph.Node, in, out []graph.Shape) error {
+	for i := 1; i < len(in); i++ {
+		if !in[i].Equal(in[0]) || !out[i].Equal(out[0]) {
+			return coreErr(n, "bottom", "all bottoms must have the same shape: %v vs %v", in[i], in[0])
+		}
+	}
+	return nil
+}
+
+func (l *convLayer) Forward(bottoms, tops []*graph.Tensor) error {
+	if err := l.check(bottoms, tops); err != nil {
+		return err
+	}
+	g := l.g
+	outDim := g.colC * g.colSpatSz
+	colBuf := l.get()
+	for i := range bottoms {
+		for s := 0; s < g.num; s++ {
+			x := bottoms[i].Data[s*g.imSize : (s+1)*g.imSize]
+			y := tops[i].Data[s*outDim : (s+1)*outDim]
+			col := x
+			if !g.is1x1 {
+				col = colBuf
+				g.im2col(x, col)
+			}
+			m, k, np := g.colC/g.group, g.kernelDim, g.colSpatSz
+			for gr := 0; gr < g.group; gr++ {
+				gemm.Sgemm(false, false, m, np, k, 1,
+					l.weight[gr*g.weightSize:], k,
+					col[gr*k*np:], np,
+					0, y[gr*m*np:], np)
+			}
+			addChannelBias(y, l.bias, np)
+		}
+	}
+	return nil
+}
+
+// addBias adds b[c] to each of the len(b) planes of size plane in y.
+func addChannelBias(y, b []float32, plane int) {
+	for c, v := range b {
+		row := y[c*plane : (c+1)*plane]
+		for j := range row {
+			row[j] += v
+		}
+	}
+}

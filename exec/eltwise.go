@@ -1,0 +1,90 @@
+package exec
+
+import "github.com/caffetool/caffetool/graph"
+
+// eltwiseLayer combines same-shaped bottoms value by value: PROD, SUM with
+// per-bottom coefficients, or MAX. The MAX argmax mask Caffe keeps is
+// internal (for backward) and never a top. Each output value is computed
+// from the inputs at its own index only, so a top may alias any bottom.
+type eltwiseLayer struct {
+	io    opIO
+	op    graph.EltwiseOp
+	coeff []float32
+}
+
+func newEltwise(n *graph.Node, in, out []graph.Shape) (Layer, error) {
+	op, err := opAs[graph.Eltwise](n)
+	if err != nil {
+		return nil, err
+	}
+	if err := opArity(n, in, out, 2, -1, 1); err != nil {
+		return nil, err
+	}
+	for i := 1; i < len(in); i++ {
+		if !in[i].Equal(in[0]) {
+			return nil, opErr(n, "bottom", "bottom[%d] shape %v differs from bottom[0] shape %v", i, in[i], in[0])
+		}
+	}
+	if err := sameCount(n, in, out); err != nil {
+		return nil, err
+	}
+	switch op.Operation {
+	case graph.EltwiseProd, graph.EltwiseSum, graph.EltwiseMax:
+	default:
+		return nil, opErr(n, "operation", "unknown operation %d", op.Operation)
+	}
+	if len(op.Coeff) != 0 && len(op.Coeff) != len(in) {
+		return nil, opErr(n, "coeff", "takes one coefficient per bottom: %d coefficients for %d bottoms", len(op.Coeff), len(in))
+	}
+	if len(op.Coeff) != 0 && op.Operation == graph.EltwiseProd {
+		return nil, opErr(n, "coeff", "coefficients only apply to SUM")
+	}
+	l := &eltwiseLayer{io: newOpIO(n, in, out), op: op.Operation}
+	if op.Operation == graph.EltwiseSum {
+		l.coeff = make([]float32, len(in))
+		for i := range l.coeff {
+			l.coeff[i] = 1
+			if len(op.Coeff) != 0 {
+				l.coeff[i] = op.Coeff[i]
+			}
+		}
+	}
+	return l, nil
+}
+
+func (l *eltwiseLayer) Forward(bottoms, tops []*graph.Tensor) error {
+	if err := l.io.check(bottoms, tops); err != nil {
+		return err
+	}
+	dst := tops[0].Data
+	switch l.op {
+	case graph.EltwiseProd:
+		for i := range dst {
+			v := bottoms[0].Data[i] * bottoms[1].Data[i]
+			for _, b := range bottoms[2:] {
+				v *= b.Data[i]
+			}
+			dst[i] = v
+		}
+	case graph.EltwiseSum:
+		for i := range dst {
+			var v float32
+			for k, b := range bottoms {
+				v += float32(l.coeff[k] * b.Data[i])
+			}
+			dst[i] = v
+		}
+	case graph.EltwiseMax:
+		for i := range dst {
+			v := bottoms[0].Data[i]
+			for _, b := range bottoms[1:] {
+				// Strict >, as Caffe: the first of equal values wins.
+				if x := b.Data[i]; x > v {
+					v = x
+				}
+			}
+			dst[i] = v
+		}
+	}
+	return nil
+}
