@@ -63,7 +63,7 @@ func Load(prototxtPath, weightsPath string, opts LoadOptions) (*Net, error) {
 }
 
 // LoadBytes is Load for files already in memory; the names are used in
-// messages only. With an empty weightsName no weights are loaded.
+// messages only. Weights are loaded when weightsName or weights is set.
 func LoadBytes(prototxtName string, prototxt []byte, weightsName string, weights []byte, opts LoadOptions) (*Net, error) {
 	param := &caffepb.NetParameter{}
 	res, err := ParseText(prototxtName, prototxt, param, TextOptions{Strict: opts.Strict})
@@ -91,8 +91,11 @@ func LoadBytes(prototxtName string, prototxt []byte, weightsName string, weights
 	if net.Graph, err = BuildGraph(net.Param, res, net.State.GetPhase()); err != nil {
 		return nil, fmt.Errorf("%s: %w", prototxtName, err)
 	}
-	if weightsName == "" {
+	if weightsName == "" && weights == nil {
 		return net, nil
+	}
+	if weightsName == "" {
+		weightsName = "<weights>"
 	}
 	model, err := DecodeNet(weightsName, weights)
 	if err != nil {

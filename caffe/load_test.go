@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -352,5 +353,42 @@ layer { name: "ip2" type: "InnerProduct" bottom: "x" top: "ip2" inner_product_pa
 	var we *WeightsError
 	if !errors.As(err, &we) {
 		t.Errorf("with a wrong input shape: %v, want *WeightsError", err)
+	}
+}
+
+// A caffemodel written from the graph loads back to the same parameters.
+func TestModelFromGraphRoundTrip(t *testing.T) {
+	net, err := loadTiny(t, LoadOptions{}, tinyModel()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, err := ModelFromGraph("tiny", net.Graph)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := MarshalBinary(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := os.ReadFile(tinyNet)
+	again, err := LoadBytes(tinyNet, text, "again.caffemodel", b, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := again.Report; len(r.Missing)+len(r.Unused)+len(r.Mismatch) != 0 {
+		t.Errorf("report %+v", *r)
+	}
+	for i, n := range net.Graph.Nodes {
+		m := again.Graph.Nodes[i]
+		for j := range n.Params {
+			if !n.Params[j].Shape.Equal(m.Params[j].Shape) || !reflect.DeepEqual(n.Params[j].Data, m.Params[j].Data) {
+				t.Errorf("%s param %d differs after the round trip", n.Name, j)
+			}
+		}
+	}
+	// Unloaded parameters cannot be written.
+	net.Graph.Node("ip").Params[1] = nil
+	if _, err := ModelFromGraph("tiny", net.Graph); err == nil {
+		t.Error("a missing parameter was written")
 	}
 }

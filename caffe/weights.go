@@ -6,6 +6,7 @@ import (
 
 	"github.com/caffetool/caffetool/graph"
 	"github.com/caffetool/caffetool/proto/caffepb"
+	"google.golang.org/protobuf/proto"
 )
 
 // WeightReport says how a caffemodel matched the net it was loaded into.
@@ -187,7 +188,7 @@ func loadWeights(g *graph.Graph, layers []*caffepb.LayerParameter, model *caffep
 					return nil, nil, fmt.Errorf("%s: layer %q blob %d: %w", file, name, j, err)
 				}
 				s, _ := BlobShape(b)
-				rs[j] = paramRef{slot: &paramSlot{owner: name, data: append([]float32(nil), data...), loaded: true, shape: s}, shape: s}
+				rs[j] = paramRef{slot: &paramSlot{owner: name, data: data, loaded: true, shape: s}, shape: s}
 			}
 			unchecked[idx] = rs
 			continue
@@ -216,10 +217,15 @@ func loadWeights(g *graph.Graph, layers []*caffepb.LayerParameter, model *caffep
 			if len(data) != want[j].shape.Count() {
 				return nil, nil, fmt.Errorf("%s: layer %q blob %d: %d values for shape %v", file, name, j, len(data), want[j].shape)
 			}
+			// The decoded caffemodel is private to the loader and dropped
+			// afterwards, so the first copy of a parameter keeps its slice
+			// (no second copy of a large model); later writes (duplicate
+			// layers, sharers) copy into it as Caffe copies into the blob.
 			if slot.data == nil {
-				slot.data = make([]float32, len(data))
+				slot.data = data
+			} else {
+				copy(slot.data, data)
 			}
-			copy(slot.data, data)
 			slot.loaded = true
 		}
 	}
@@ -269,4 +275,34 @@ func loadWeights(g *graph.Graph, layers []*caffepb.LayerParameter, model *caffep
 		return rep, warnings, &WeightsError{File: file, Report: rep}
 	}
 	return rep, warnings, nil
+}
+
+// ModelFromGraph builds a caffemodel from the graph's parameters as current
+// Caffe's Net::ToProto writes one: a layer per node, in node order, with its
+// name, type, bottoms and tops (blob names) and a BlobShape-shaped blob per
+// parameter (a shared parameter is written with every layer using it).
+// Every parameter must be loaded.
+func ModelFromGraph(name string, g *graph.Graph) (*caffepb.NetParameter, error) {
+	out := &caffepb.NetParameter{Name: proto.String(name)}
+	for _, n := range g.Nodes {
+		l := &caffepb.LayerParameter{Name: proto.String(n.Name), Type: proto.String(n.Type)}
+		for _, b := range n.Bottoms {
+			l.Bottom = append(l.Bottom, b.Blob)
+		}
+		for _, t := range n.Tops {
+			l.Top = append(l.Top, t.Blob)
+		}
+		for j, p := range n.Params {
+			if p == nil {
+				return nil, &graph.LayerError{Layer: n.Name, Type: n.Type, Field: fmt.Sprintf("param[%d]", j), Err: fmt.Errorf("parameter not loaded")}
+			}
+			if len(p.Data) != p.Shape.Count() {
+				return nil, &graph.LayerError{Layer: n.Name, Type: n.Type, Field: fmt.Sprintf("param[%d]", j),
+					Err: fmt.Errorf("%d values for shape %v", len(p.Data), p.Shape)}
+			}
+			l.Blobs = append(l.Blobs, EncodeBlob(p.Shape, p.Data))
+		}
+		out.Layer = append(out.Layer, l)
+	}
+	return out, nil
 }

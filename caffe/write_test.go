@@ -179,3 +179,32 @@ func TestSameFile(t *testing.T) {
 		}
 	}
 }
+
+// Every zoo prototxt written back (fork fields included) parses to the same
+// message with the same skipped fields.
+func TestWriteTextZooRoundTrip(t *testing.T) {
+	root := sharedRoot(t)
+	files, _ := filepath.Glob(filepath.Join(root, "zoo", "*", "*.prototxt"))
+	if len(files) == 0 {
+		t.Fatal("no zoo files")
+	}
+	for _, f := range files {
+		net, res := parseNetFile(t, f)
+		text := MarshalText(net, res)
+		back := &caffepb.NetParameter{}
+		res2, err := ParseText(f+" (rewritten)", text, back, TextOptions{})
+		if err != nil {
+			t.Errorf("%s: rewritten text does not parse: %v", f, err)
+			continue
+		}
+		if !proto.Equal(back, net) {
+			t.Errorf("%s: rewritten text parses to another message", f)
+		}
+		if len(res2.Warnings) != len(res.Warnings) {
+			t.Errorf("%s: %d skipped fields, %d after rewriting", f, len(res.Warnings), len(res2.Warnings))
+		}
+		if again := MarshalText(back, res2); !bytes.Equal(again, text) {
+			t.Errorf("%s: writing is not stable: %s", f, firstDiff(string(again), string(text)))
+		}
+	}
+}

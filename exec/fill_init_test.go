@@ -46,7 +46,7 @@ func initNet(t *testing.T) *graph.Graph {
 	return g
 }
 
-func TestInitParams(t *testing.T) {
+func TestFillInitParams(t *testing.T) {
 	g := initNet(t)
 	filled, err := InitParams(g, 1, false)
 	if err != nil {
@@ -90,7 +90,7 @@ func TestInitParams(t *testing.T) {
 	}
 }
 
-func TestInitParamsOnlyMissing(t *testing.T) {
+func TestFillInitParamsOnlyMissing(t *testing.T) {
 	g := initNet(t)
 	a, b := g.Node("conv_a"), g.Node("conv_b")
 	loaded := graph.NewTensor(graph.Shape{3, 3, 3, 3})
@@ -122,7 +122,7 @@ func TestInitParamsOnlyMissing(t *testing.T) {
 	}
 }
 
-func TestInitParamsErrors(t *testing.T) {
+func TestFillInitParamsErrors(t *testing.T) {
 	// Shared weights with different shapes.
 	g := initNet(t)
 	g.Node("ip").ParamSpecs = []graph.ParamSpec{{Name: "w"}}

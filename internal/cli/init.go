@@ -2,11 +2,14 @@ package cli
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/caffetool/caffetool/caffe"
 	"github.com/caffetool/caffetool/exec"
+	"github.com/caffetool/caffetool/graph"
 )
 
 type initOpts struct {
@@ -16,6 +19,7 @@ type initOpts struct {
 	seed     uint64
 	partial  string
 	force    bool
+	bnStats  bool
 }
 
 func newInitCmd(e *env) *cobra.Command {
@@ -43,6 +47,7 @@ missing ones are filled.`,
 	cmd.Flags().Uint64Var(&o.seed, "seed", 1, "random seed")
 	cmd.Flags().StringVar(&o.partial, "weights", "", "existing caffemodel whose parameters are kept")
 	cmd.Flags().BoolVar(&o.force, "force", false, "allow the output path to equal an input path")
+	cmd.Flags().BoolVar(&o.bnStats, "random-bn-stats", false, "give BatchNorm non-trivial statistics (mean U(−0.5,0.5), variance U(0.5,1.5), stored ×0.8 with scale factor 0.8) instead of Caffe's zeros, for testing rewrites")
 	return cmd
 }
 
@@ -58,6 +63,9 @@ func initRun(e *env, o *initOpts) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.prototxt, err)
 	}
+	if o.bnStats {
+		randomBNStats(net.Graph, o.seed, filled)
+	}
 	model, err := net.ExportWeights(net.Graph)
 	if err != nil {
 		return err
@@ -67,4 +75,31 @@ func initRun(e *env, o *initOpts) error {
 	}
 	fmt.Fprintf(e.out, "wrote %s: filled %d layer(s) with seed %d\n", o.out, len(filled), o.seed)
 	return nil
+}
+
+// randomBNStats overwrites the statistics of the BatchNorm layers that
+// init filled with plausible trained values. Caffe stores mean·s, var·s
+// and s, where s is the moving-average normaliser.
+func randomBNStats(g *graph.Graph, seed uint64, filled []string) {
+	isFilled := map[string]bool{}
+	for _, f := range filled {
+		isFilled[strings.SplitN(f, "[", 2)[0]] = true
+	}
+	rng := rand.New(rand.NewPCG(seed, 0xb47c4))
+	const s = 0.8
+	for _, n := range g.Nodes {
+		if _, ok := n.Op.(*graph.BatchNorm); !ok || len(n.Params) != 3 || !isFilled[n.Name] {
+			continue
+		}
+		mean, vr, sf := n.Params[0], n.Params[1], n.Params[2]
+		for i := range mean.Data {
+			mean.Data[i] = float32((rng.Float64() - 0.5) * s)
+		}
+		for i := range vr.Data {
+			vr.Data[i] = float32((0.5 + rng.Float64()) * s)
+		}
+		for i := range sf.Data {
+			sf.Data[i] = s
+		}
+	}
 }

@@ -220,3 +220,5 @@ func writeNpyAtomic(path string, t *graph.Tensor) error {
 	}
 	return caffe.WriteFileAtomic(path, []byte(b.String()), 0o644)
 }
+
+func readNpy(path string) (*graph.Tensor, error) { return npy.Read(path) }

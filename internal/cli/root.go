@@ -42,6 +42,9 @@ func newRoot(e *env) *cobra.Command {
 		newUpgradeCmd(e),
 		newRunCmd(e),
 		newInitCmd(e),
+		newFuseBNCmd(e),
+		newCompareCmd(e),
+		newVerifyCmd(e),
 	)
 	return root
 }

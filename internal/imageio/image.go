@@ -102,7 +102,8 @@ func FromImage(m image.Image) *Image {
 			case *image.Gray16:
 				out.Pix[i] = src.Gray16At(x, y).Y
 			case *image.YCbCr:
-				r, g, bb := color.YCbCrToRGB(src.YCbCrAt(x, y).Y, src.YCbCrAt(x, y).Cb, src.YCbCrAt(x, y).Cr)
+				c := src.YCbCrAt(x, y)
+				r, g, bb := color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
 				out.Pix[i], out.Pix[i+1], out.Pix[i+2] = uint16(r), uint16(g), uint16(bb)
 			case *image.RGBA:
 				// Go decoders only produce RGBA for opaque pixels, where

@@ -128,7 +128,7 @@ func TestCatJPEG(t *testing.T) {
 	}
 	mean := sum / float64(len(got.Data))
 	t.Logf("Go vs libjpeg decode after resize: mean |d| %.3f, max %.0f (0-255 scale)", mean, m)
-	if mean > 1.5 || m > 12 {
+	if mean > 0.5 || m > 4 {
 		t.Errorf("JPEG decode differs from OpenCV by mean %.3f, max %g", mean, m)
 	}
 }
