@@ -73,7 +73,7 @@ func initRun(e *env, o *initOpts) error {
 	if err := caffe.WriteFileAtomic(o.out, model, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.out, "wrote %s: filled %d layer(s) with seed %d\n", o.out, len(filled), o.seed)
+	fmt.Fprintf(e.out, "wrote %s: filled %d parameter blob(s) with seed %d\n", o.out, len(filled), o.seed)
 	return nil
 }
 
