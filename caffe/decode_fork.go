@@ -240,17 +240,26 @@ func decodeUpsample(d *layerDecoder) (graph.Op, error) {
 			o.ScaleH, o.ScaleW = o.Scale, o.Scale
 		}
 	}
-	// pad_out_h/pad_out_w (output one pixel short) change the output size
-	// and graph.Upsample has no room for them: refuse rather than mis-shape.
-	for _, f := range []string{"pad_out_h", "pad_out_w"} {
-		if v := u.Field(f); v != nil {
-			on, err := v.Bool()
-			if err != nil {
-				return nil, d.fail(blk+"."+f, "%v", err)
+	// The deprecated pad_out_h/pad_out_w make a scaled size one short;
+	// they need a factor of 2 and are ignored next to explicit sizes.
+	for _, f := range []struct {
+		name  string
+		dst   *bool
+		scale int
+	}{{"pad_out_h", &o.PadOutH, o.ScaleH}, {"pad_out_w", &o.PadOutW, o.ScaleW}} {
+		v := u.Field(f.name)
+		if v == nil {
+			continue
+		}
+		on, err := v.Bool()
+		if err != nil {
+			return nil, d.fail(blk+"."+f.name, "%v", err)
+		}
+		if on && !explicit {
+			if f.scale != 2 {
+				return nil, d.fail(blk+"."+f.name, "output padding compensation requires a scale of 2, got %d", f.scale)
 			}
-			if on && !explicit {
-				return nil, d.fail(blk+"."+f, "the deprecated output padding compensation is not supported; give upsample_h and upsample_w instead")
-			}
+			*f.dst = true
 		}
 	}
 	if len(d.l.Bottom) != 2 {

@@ -207,6 +207,8 @@ func TestDecodeDefaults(t *testing.T) {
 		{"upsample default", `type: "Upsample" bottom: "x" bottom: "mask"`, caffepb.Phase_TEST, &graph.Upsample{Scale: 2, ScaleH: 2, ScaleW: 2}},
 		{"upsample scale", `type: "Upsample" bottom: "x" bottom: "mask" upsample_param { scale: 4 }`, caffepb.Phase_TEST, &graph.Upsample{Scale: 4, ScaleH: 4, ScaleW: 4}},
 		{"upsample hw", `type: "Upsample" bottom: "x" bottom: "mask" upsample_param { scale_h: 2 scale_w: 3 }`, caffepb.Phase_TEST, &graph.Upsample{Scale: 2, ScaleH: 2, ScaleW: 3}},
+		{"upsample pad_out", `type: "Upsample" bottom: "x" bottom: "mask" upsample_param { scale: 2 pad_out_h: true pad_out_w: false }`, caffepb.Phase_TEST,
+			&graph.Upsample{Scale: 2, ScaleH: 2, ScaleW: 2, PadOutH: true}},
 		{"upsample nearest scale 1", `type: "Upsample" bottom: "x" upsample_param { scale: 1 }`, caffepb.Phase_TEST, &graph.Upsample{Scale: 1, ScaleH: 1, ScaleW: 1}},
 		{"upsample size", `type: "Upsample" bottom: "x" bottom: "mask" upsample_param { upsample_h: 20 upsample_w: 30 pad_out_h: true }`, caffepb.Phase_TEST,
 			&graph.Upsample{Scale: 2, UpsampleH: 20, UpsampleW: 30}},
@@ -281,7 +283,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"upsample scale 1", `type: "Upsample" bottom: "x" bottom: "m" upsample_param { scale: 1 }`, "upsample_param.scale"},
 		{"upsample scale and hw", `type: "Upsample" bottom: "x" bottom: "m" upsample_param { scale: 2 scale_h: 2 scale_w: 2 }`, "upsample_param"},
 		{"upsample size 1", `type: "Upsample" bottom: "x" bottom: "m" upsample_param { upsample_h: 1 upsample_w: 4 }`, "upsample_param.upsample_h"},
-		{"upsample pad_out", `type: "Upsample" upsample_param { scale: 2 pad_out_h: true }`, "upsample_param.pad_out_h"},
+		{"upsample pad_out scale", `type: "Upsample" upsample_param { scale: 3 pad_out_w: true }`, "upsample_param.pad_out_w"},
 		{"upsample negative", `type: "Upsample" upsample_param { scale: -2 }`, "upsample_param.scale"},
 		{"shuffle group 0", `type: "ShuffleChannel" shuffle_channel_param { group: 0 }`, "shuffle_channel_param.group"},
 	}

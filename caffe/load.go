@@ -3,9 +3,11 @@ package caffe
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/caffetool/caffetool/graph"
 	"github.com/caffetool/caffetool/proto/caffepb"
+	"google.golang.org/protobuf/proto"
 )
 
 // LoadOptions controls Load.
@@ -74,9 +76,16 @@ func LoadBytes(prototxtName string, prototxt []byte, weightsName string, weights
 	for _, w := range res.Warnings {
 		net.Warnings = append(net.Warnings, w.String())
 	}
+	var shapeless []string
+	if len(param.InputShape) == 0 && len(param.InputDim) == 0 {
+		shapeless = param.Input
+	}
 	changed, notes, err := upgradeNet(param, res)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", prototxtName, err)
+	}
+	if len(shapeless) > 0 && !opts.Strict {
+		net.Warnings = append(net.Warnings, prototxtName+": "+keepShapelessInputs(param, shapeless))
 	}
 	net.Upgraded = changed
 	for _, n := range notes {
@@ -140,6 +149,25 @@ func (net *Net) attachWeights(model *caffepb.NetParameter, file string, inputs m
 		return err
 	}
 	return nil
+}
+
+// keepShapelessInputs handles a prototxt naming top-level inputs with
+// neither input_shape nor input_dim. Caffe's upgrade drops such inputs (it
+// is how legacy caffemodels record them), so Caffe then fails on the first
+// layer that reads one. Here they become an Input layer without shapes, as
+// the upgrade makes for shaped inputs, so that the net loads and the shapes
+// can be supplied (LoadOptions.Inputs, the CLI's --input). It returns the
+// warning to give.
+func keepShapelessInputs(param *caffepb.NetParameter, names []string) string {
+	l := &caffepb.LayerParameter{
+		Name:       proto.String("input"),
+		Type:       proto.String("Input"),
+		Top:        names,
+		InputParam: &caffepb.InputParameter{},
+	}
+	param.Layer = append([]*caffepb.LayerParameter{l}, param.Layer...)
+	return fmt.Sprintf("top-level input %q has no input_shape or input_dim (Caffe drops such inputs); it is kept as an Input layer whose shape must be given",
+		strings.Join(names, `", "`))
 }
 
 // inferRest continues shape inference past a failure, for every layer whose

@@ -356,17 +356,13 @@ layer { name: "ip2" type: "InnerProduct" bottom: "x" top: "ip2" inner_product_pa
 	}
 }
 
-// A caffemodel written from the graph loads back to the same parameters.
-func TestModelFromGraphRoundTrip(t *testing.T) {
+// A caffemodel exported from the graph loads back to the same parameters.
+func TestExportWeightsRoundTrip(t *testing.T) {
 	net, err := loadTiny(t, LoadOptions{}, tinyModel()...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	model, err := ModelFromGraph("tiny", net.Graph)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := MarshalBinary(model)
+	b, err := net.ExportWeights(net.Graph)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,7 +384,48 @@ func TestModelFromGraphRoundTrip(t *testing.T) {
 	}
 	// Unloaded parameters cannot be written.
 	net.Graph.Node("ip").Params[1] = nil
-	if _, err := ModelFromGraph("tiny", net.Graph); err == nil {
+	if _, err := net.ExportWeights(net.Graph); err == nil {
 		t.Error("a missing parameter was written")
+	}
+}
+
+// Top-level inputs without dims: Caffe drops them and fails on the first
+// reader; Load keeps them as a shapeless Input layer (Strict: as Caffe).
+func TestLoadShapelessInputs(t *testing.T) {
+	text := `input: "x"
+layer { name: "r" type: "ReLU" bottom: "x" top: "r" }`
+	net, err := LoadBytes("in.prototxt", []byte(text), "", nil, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := net.Graph.Nodes[0]
+	if in.Name != "input" || in.Type != "Input" || len(in.Tops) != 1 || in.Tops[0].Blob != "x" {
+		t.Fatalf("first node %s (%s)", in.Name, in.Type)
+	}
+	if len(net.Warnings) != 1 || !strings.Contains(net.Warnings[0], `"x"`) {
+		t.Errorf("warnings %q", net.Warnings)
+	}
+	if err := net.Graph.InferShapes(map[string]graph.Shape{"x": {1, 2}}); err != nil {
+		t.Errorf("with the shape given: %v", err)
+	}
+	if _, err := LoadBytes("in.prototxt", []byte(text), "", nil, LoadOptions{Strict: true}); err == nil ||
+		!strings.Contains(err.Error(), `unknown bottom blob "x"`) {
+		t.Errorf("Strict: %v", err)
+	}
+}
+
+// SegNet's pad_out_h: the unpooled height is one short of 2*H.
+func TestLoadUpsamplePadOut(t *testing.T) {
+	text := `layer { name: "in" type: "Input" top: "x" top: "mask" input_param { shape { dim: 1 dim: 2 dim: 3 dim: 4 } } }
+layer { name: "up" type: "Upsample" bottom: "x" bottom: "mask" top: "up" upsample_param { scale: 2 pad_out_h: true } }`
+	net, err := LoadBytes("up.prototxt", []byte(text), "", nil, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := net.Graph.InferShapes(nil); err != nil {
+		t.Fatal(err)
+	}
+	if s := net.Graph.Blob("up").Shape; !s.Equal(graph.Shape{1, 2, 5, 8}) {
+		t.Errorf("upsampled shape %v, want 1x2x5x8", s)
 	}
 }

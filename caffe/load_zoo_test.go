@@ -120,19 +120,13 @@ var zooLoadFailures = map[string]string{
 	"mobilenet_ssd/train.prototxt TEST":                              `unknown bottom blob "data"`,
 	"mobilenet_ssd/voc_MobileNetSSD_test.prototxt TRAIN":             `unknown bottom blob "data"`,
 	"yufacedetectnet_v2/yufacedetectnet-open-v2.train.prototxt TEST": `unknown bottom blob "data"`,
-	// A shapeless top-level input is dropped by the upgrade (conformance
-	// shapes/SKIPPED.md has Caffe's identical error).
-	"opencv_extra_layer_tests/reshape_and_slice_routines.prototxt TEST":  `unknown bottom blob "input"`,
-	"opencv_extra_layer_tests/reshape_and_slice_routines.prototxt TRAIN": `unknown bottom blob "input"`,
-	// SegNet's deprecated pad_out_h has no place in graph.Upsample.
-	"segnet/segnet_basic_inference.prototxt TEST":  "pad_out_h",
-	"segnet/segnet_basic_inference.prototxt TRAIN": "pad_out_h",
 }
 
 // zooUnknownOps counts layers of types caffetool does not model.
 var zooUnknownOps = map[string]int{
 	"enet/enet_deploy_final.prototxt":              3,  // BN (caffe-enet)
 	"segnet/segnet_model_driving_webdemo.prototxt": 25, // BN (caffe-segnet)
+	"segnet/segnet_basic_inference.prototxt":       9,  // BN, DenseImageData
 	"mobilenet_ssd/voc_MobileNetSSD_test.prototxt": 1,  // DetectionEvaluate
 }
 

@@ -23,7 +23,8 @@ func UpgradeFile(path string, binary bool, opts TextOptions) (out []byte, notes 
 		}
 		warnings = res.Warnings
 	}
-	if _, notes, err = UpgradeNet(np); err != nil {
+	// With the parser's record, fork fields of upgraded layers follow them.
+	if _, notes, err = upgradeNet(np, res); err != nil {
 		return nil, notes, warnings, fmt.Errorf("%s: %w", path, err)
 	}
 	if binary {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/caffetool/caffetool/graph"
 	"github.com/caffetool/caffetool/proto/caffepb"
-	"google.golang.org/protobuf/proto"
 )
 
 // WeightReport says how a caffemodel matched the net it was loaded into.
@@ -275,34 +274,4 @@ func loadWeights(g *graph.Graph, layers []*caffepb.LayerParameter, model *caffep
 		return rep, warnings, &WeightsError{File: file, Report: rep}
 	}
 	return rep, warnings, nil
-}
-
-// ModelFromGraph builds a caffemodel from the graph's parameters as current
-// Caffe's Net::ToProto writes one: a layer per node, in node order, with its
-// name, type, bottoms and tops (blob names) and a BlobShape-shaped blob per
-// parameter (a shared parameter is written with every layer using it).
-// Every parameter must be loaded.
-func ModelFromGraph(name string, g *graph.Graph) (*caffepb.NetParameter, error) {
-	out := &caffepb.NetParameter{Name: proto.String(name)}
-	for _, n := range g.Nodes {
-		l := &caffepb.LayerParameter{Name: proto.String(n.Name), Type: proto.String(n.Type)}
-		for _, b := range n.Bottoms {
-			l.Bottom = append(l.Bottom, b.Blob)
-		}
-		for _, t := range n.Tops {
-			l.Top = append(l.Top, t.Blob)
-		}
-		for j, p := range n.Params {
-			if p == nil {
-				return nil, &graph.LayerError{Layer: n.Name, Type: n.Type, Field: fmt.Sprintf("param[%d]", j), Err: fmt.Errorf("parameter not loaded")}
-			}
-			if len(p.Data) != p.Shape.Count() {
-				return nil, &graph.LayerError{Layer: n.Name, Type: n.Type, Field: fmt.Sprintf("param[%d]", j),
-					Err: fmt.Errorf("%d values for shape %v", len(p.Data), p.Shape)}
-			}
-			l.Blobs = append(l.Blobs, EncodeBlob(p.Shape, p.Data))
-		}
-		out.Layer = append(out.Layer, l)
-	}
-	return out, nil
 }

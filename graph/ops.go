@@ -314,6 +314,9 @@ type Upsample struct {
 	Scale                int
 	ScaleH, ScaleW       int
 	UpsampleH, UpsampleW int
+	// PadOutH/PadOutW (SegNet's deprecated pad_out_h/pad_out_w): a size
+	// computed from the scale is one row/column short.
+	PadOutH, PadOutW bool
 }
 
 // ShuffleChannel is ShuffleNet's channel shuffle.

@@ -265,5 +265,11 @@ func (o *Upsample) infer(in []Shape, n int) ([]Shape, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.PadOutH {
+		h--
+	}
+	if o.PadOutW {
+		w--
+	}
 	return []Shape{{s[0], s[1], h, w}}, nil
 }
