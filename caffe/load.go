@@ -135,12 +135,11 @@ func (net *Net) attachWeights(model *caffepb.NetParameter, file string, inputs m
 	for _, n := range notes {
 		net.Warnings = append(net.Warnings, fmt.Sprintf("%s: upgrade: %s", file, n))
 	}
-	// Parameter shapes follow from the blob shapes. Inference stops at the
-	// first layer it cannot handle (typically a data layer whose shape is
-	// in its database); the layers after it are loaded unchecked.
-	if err := net.Graph.InferShapes(inputs); err != nil {
-		net.Warnings = append(net.Warnings, fmt.Sprintf("%s: shape inference failed (%v); the weights of layers that depend on it are not checked against the net", file, err))
-		inferRest(net.Graph, inputs)
+	// Parameter shapes follow from the blob shapes. Inference goes on past
+	// a layer it cannot handle (typically a data layer whose shape is in its
+	// database); the weights of the layers that depend on it are unchecked.
+	if errs := net.Graph.InferShapesPartial(inputs); len(errs) > 0 {
+		net.Warnings = append(net.Warnings, fmt.Sprintf("%s: shape inference failed (%v); the weights of layers that depend on it are not checked against the net", file, errs[0]))
 	}
 	rep, warnings, err := loadWeights(net.Graph, net.Param.GetLayer(), model, file)
 	net.Warnings = append(net.Warnings, warnings...)
@@ -168,44 +167,6 @@ func keepShapelessInputs(param *caffepb.NetParameter, names []string) string {
 	param.Layer = append([]*caffepb.LayerParameter{l}, param.Layer...)
 	return fmt.Sprintf("top-level input %q has no input_shape or input_dim (Caffe drops such inputs); it is kept as an Input layer whose shape must be given",
 		strings.Join(names, `", "`))
-}
-
-// inferRest continues shape inference past a failure, for every layer whose
-// bottoms have shapes, so that layers independent of the failing one still
-// get their weights checked. Source layers without declared shapes stay
-// unknown unless inputs gives them.
-func inferRest(g *graph.Graph, inputs map[string]graph.Shape) {
-	for _, n := range g.Nodes {
-		done := true
-		for _, t := range n.Tops {
-			if t.Shape == nil {
-				done = false
-			}
-		}
-		if done {
-			continue
-		}
-		in := make([]graph.Shape, len(n.Bottoms))
-		ready := true
-		for i, b := range n.Bottoms {
-			if b.Shape == nil {
-				ready = false
-				break
-			}
-			in[i] = b.Shape
-		}
-		if !ready {
-			continue
-		}
-		out, err := n.Op.InferShapes(in, len(n.Tops))
-		for i, t := range n.Tops {
-			if s, ok := inputs[t.Blob]; ok && len(n.Bottoms) == 0 {
-				t.Shape = s.Clone()
-			} else if err == nil {
-				t.Shape = out[i]
-			}
-		}
-	}
 }
 
 // BuildGraph decodes the layers of an upgraded, filtered net in file order
