@@ -19,6 +19,7 @@ type inspectOpts struct {
 	json     bool
 	dot      bool
 	params   bool
+	html     string
 }
 
 func newInspectCmd(e *env) *cobra.Command {
@@ -47,6 +48,7 @@ layers match the net's.`,
 	cmd.Flags().BoolVar(&o.json, "json", false, "print the report as JSON (schema in README.md)")
 	cmd.Flags().BoolVar(&o.dot, "dot", false, "print a Graphviz graph with shapes on the edges")
 	cmd.Flags().BoolVar(&o.params, "params", false, "show lr_mult/decay_mult and filler of every param blob")
+	cmd.Flags().StringVar(&o.html, "html", "", "also write a self-contained HTML report (graph, sortable table) to this file")
 	return cmd
 }
 
@@ -58,6 +60,15 @@ func inspectRun(e *env, o *inspectOpts) error {
 	rep, err := buildReport(net, o)
 	if err != nil {
 		return err
+	}
+	if o.html != "" {
+		if err := refuseOverwrite(o.html, false, o.prototxt, o.weights); err != nil {
+			return err
+		}
+		if err := writeHTML(o.html, net.Graph, rep); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.err, "wrote %s\n", o.html)
 	}
 	switch {
 	case o.json:
