@@ -20,6 +20,7 @@ type initOpts struct {
 	partial  string
 	force    bool
 	bnStats  bool
+	randomW  bool
 }
 
 func newInitCmd(e *env) *cobra.Command {
@@ -47,6 +48,7 @@ missing ones are filled.`,
 	cmd.Flags().Uint64Var(&o.seed, "seed", 1, "random seed")
 	cmd.Flags().StringVar(&o.partial, "weights", "", "existing caffemodel whose parameters are kept")
 	cmd.Flags().BoolVar(&o.force, "force", false, "allow the output path to equal an input path")
+	cmd.Flags().BoolVar(&o.randomW, "random-weights", false, "weights whose filler is Caffe's default (constant 0) get xavier instead, so deploy prototxts without fillers get usable weights")
 	cmd.Flags().BoolVar(&o.bnStats, "random-bn-stats", false, "give BatchNorm non-trivial statistics (mean U(−0.5,0.5), variance U(0.5,1.5), stored ×0.8 with scale factor 0.8) instead of Caffe's zeros, for testing rewrites")
 	return cmd
 }
@@ -58,6 +60,9 @@ func initRun(e *env, o *initOpts) error {
 	net, err := o.net.load(e, o.prototxt, o.partial, false)
 	if err != nil {
 		return err
+	}
+	if o.randomW {
+		defaultToXavier(net.Graph)
 	}
 	filled, err := exec.InitParams(net.Graph, o.seed, o.partial != "")
 	if err != nil {
@@ -100,6 +105,30 @@ func randomBNStats(g *graph.Graph, seed uint64, filled []string) {
 		}
 		for i := range sf.Data {
 			sf.Data[i] = s
+		}
+	}
+}
+
+// defaultToXavier gives the weights of layers left with Caffe's default
+// filler (constant 0) a xavier filler; biases and explicit fillers stay.
+func defaultToXavier(g *graph.Graph) {
+	isDefault := func(f graph.Filler) bool { return f.Type == "constant" && f.Value == 0 }
+	xavier := graph.DefaultFiller()
+	xavier.Type = "xavier"
+	for _, n := range g.Nodes {
+		switch op := n.Op.(type) {
+		case *graph.Conv:
+			if isDefault(op.WeightFiller) {
+				op.WeightFiller = xavier
+			}
+		case *graph.InnerProduct:
+			if isDefault(op.WeightFiller) {
+				op.WeightFiller = xavier
+			}
+		case *graph.Embed:
+			if isDefault(op.WeightFiller) {
+				op.WeightFiller = xavier
+			}
 		}
 	}
 }
