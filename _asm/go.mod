@@ -1,0 +1,3 @@
+module github.com/caffetool/caffetool/_asm
+
+go 1.26.8
