@@ -34,6 +34,12 @@ func DecodeBinary(filename string, data []byte, msg proto.Message) error {
 	}
 	err := proto.UnmarshalOptions{AllowPartial: true}.Unmarshal(data, msg)
 	if err != nil {
+		// Say where and what, in stable words (see wireError).
+		if where := wireError(data, msg.ProtoReflect().Descriptor()); where != "" {
+			err = errors.New(where)
+		} else {
+			err = errors.New("invalid protobuf wire format")
+		}
 		if hint := binaryHint(data); hint != "" {
 			err = fmt.Errorf("%w (%s)", err, hint)
 		}
@@ -42,8 +48,15 @@ func DecodeBinary(filename string, data []byte, msg proto.Message) error {
 	return nil
 }
 
-// DecodeNet decodes a .caffemodel held in memory.
+// DecodeNet decodes a .caffemodel held in memory. Blob values are copied
+// straight from the wire (fastblob.go); anything unusual goes through the
+// protobuf decoder, which also words the errors.
 func DecodeNet(filename string, data []byte) (*caffepb.NetParameter, error) {
+	if len(data) > 0 {
+		if net, ok := decodeNetFast(data); ok {
+			return net, nil
+		}
+	}
 	net := &caffepb.NetParameter{}
 	if err := DecodeBinary(filename, data, net); err != nil {
 		return nil, err

@@ -15,7 +15,7 @@ func DecodeBlobFile(name string, data []byte) (*graph.Tensor, error) {
 	shape, _ := BlobShape(b)
 	vals, err := BlobData(b)
 	if err != nil {
-		return nil, &BinaryError{File: name, Err: err}
+		return nil, &BinaryError{File: name, Kind: "binaryproto", Err: err}
 	}
 	return &graph.Tensor{Shape: graph.Shape(shape), Data: append([]float32(nil), vals...)}, nil
 }

@@ -55,6 +55,9 @@ func Load(prototxtPath, weightsPath string, opts LoadOptions) (*Net, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkNotEmpty(prototxtPath, text); err != nil {
+		return nil, err
+	}
 	var weights []byte
 	if weightsPath != "" {
 		if weights, err = os.ReadFile(weightsPath); err != nil {

@@ -208,7 +208,7 @@ func TestLoadCorruptWeights(t *testing.T) {
 	layers := tinyModel()
 	layers[2].Blobs[0].Data = layers[2].Blobs[0].Data[:2]
 	_, err = loadTiny(t, LoadOptions{}, layers...)
-	if err == nil || !strings.Contains(err.Error(), "tiny.caffemodel") || !strings.Contains(err.Error(), `"bn" blob 0`) {
+	if err == nil || !strings.Contains(err.Error(), "tiny.caffemodel") || !strings.Contains(err.Error(), `"bn" (BatchNorm) blobs[0]`) {
 		t.Errorf("short blob: err = %v", err)
 	}
 }

@@ -31,7 +31,19 @@ func ReadText(filename string, msg proto.Message, opts TextOptions) (*TextResult
 	if err != nil {
 		return nil, err
 	}
+	if err := checkNotEmpty(filename, data); err != nil {
+		return nil, err
+	}
 	return ParseText(filename, data, msg, opts)
+}
+
+// checkNotEmpty rejects a zero-byte net file. It would parse as a net
+// without layers, but in practice it is a failed download or copy.
+func checkNotEmpty(filename string, data []byte) error {
+	if len(data) == 0 {
+		return &TextError{File: filename, Line: 1, Col: 1, Msg: "the file is empty"}
+	}
+	return nil
 }
 
 // ParseText parses protobuf text format into msg (reset first), with the
@@ -120,7 +132,7 @@ func (p *parser) errorAt(t token, format string, args ...any) error {
 // warning at path+last otherwise.
 func (p *parser) warnOrFail(t token, last string, format string, args ...any) error {
 	if p.opts.Strict {
-		return p.errorAt(t, format, args...)
+		return p.errorAt(t, strings.TrimSuffix(format, ", ignored"), args...)
 	}
 	path := append(append([]pathElem(nil), p.path...), pathElem{field: last, index: -1})
 	p.pending = append(p.pending, pendingWarning{
@@ -388,7 +400,7 @@ func (p *parser) parseScalarValue(m protoreflect.Message, fd protoreflect.FieldD
 		if err != nil {
 			return err
 		}
-		p.res.addUnknown(m, &Unknown{Name: name.text, Value: s.String(), Line: name.line, Col: name.col})
+		p.res.addUnknown(m, &Unknown{Name: name.text, Value: s.String(), Quoted: s.quoted, Line: name.line, Col: name.col})
 		return nil
 	}
 	if fd.IsList() {
@@ -509,7 +521,7 @@ func (p *parser) skipScalar(name token) (*Unknown, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Unknown{Name: name.text, Value: s.String(), Line: name.line, Col: name.col}, nil
+	return &Unknown{Name: name.text, Value: s.String(), Quoted: s.quoted, Line: name.line, Col: name.col}, nil
 }
 
 // skipMessage records an unknown { } or < > block as a tree, its fields

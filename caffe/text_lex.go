@@ -147,7 +147,10 @@ func (lx *lexer) scan() (token, error) {
 		t.kind, t.text = tokSymbol, string(c)
 		return t, nil
 	}
-	r, _ := utf8.DecodeRune(lx.src[lx.pos:])
+	r, size := utf8.DecodeRune(lx.src[lx.pos:])
+	if r == utf8.RuneError && size <= 1 {
+		return t, lx.errorAt(t.line, t.col, "unexpected byte 0x%02x: not text (is this a binary file?)", c)
+	}
 	return t, lx.errorAt(t.line, t.col, "unexpected character %q", r)
 }
 

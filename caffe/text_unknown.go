@@ -21,6 +21,7 @@ type Unknown struct {
 	// and identifiers, the decoded (and joined) text for quoted strings. It
 	// is "" for a message.
 	Value    string
+	Quoted   bool // Value was written as a quoted string
 	Message  bool // written as a { } or < > block
 	Children []*Unknown
 	Line     int

@@ -184,7 +184,7 @@ func loadWeights(g *graph.Graph, layers []*caffepb.LayerParameter, model *caffep
 			for j, b := range src.Blobs {
 				data, err := BlobData(b)
 				if err != nil {
-					return nil, nil, fmt.Errorf("%s: layer %q blob %d: %w", file, name, j, err)
+					return nil, nil, blobError(file, n, j, err)
 				}
 				s, _ := BlobShape(b)
 				rs[j] = paramRef{slot: &paramSlot{owner: name, data: data, loaded: true, shape: s}, shape: s}
@@ -210,7 +210,7 @@ func loadWeights(g *graph.Graph, layers []*caffepb.LayerParameter, model *caffep
 			}
 			data, err := BlobData(b)
 			if err != nil {
-				return nil, nil, fmt.Errorf("%s: layer %q blob %d: %w", file, name, j, err)
+				return nil, nil, blobError(file, n, j, err)
 			}
 			slot := want[j].slot
 			if len(data) != want[j].shape.Count() {
@@ -274,4 +274,11 @@ func loadWeights(g *graph.Graph, layers []*caffepb.LayerParameter, model *caffep
 		return rep, warnings, &WeightsError{File: file, Report: rep}
 	}
 	return rep, warnings, nil
+}
+
+// blobError reports a caffemodel blob whose values do not fit its own
+// declared shape: the file is corrupt, whatever the net.
+func blobError(file string, n *graph.Node, j int, err error) error {
+	return &BinaryError{File: file, Kind: "caffemodel",
+		Err: &graph.LayerError{Layer: n.Name, Type: n.Type, Field: fmt.Sprintf("blobs[%d]", j), Err: err}}
 }

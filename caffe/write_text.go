@@ -210,20 +210,12 @@ func (p *textPrinter) unknown(u *Unknown, depth int) {
 }
 
 func bareUnknownValue(u *Unknown) bool {
-	if _, err := u.Float(); err == nil {
-		return true
-	}
-	switch u.Value {
-	case "true", "false", "True", "False":
-		return true
-	}
-	if u.Value == "" {
+	// Written as it was read: quoted strings stay quoted, and a bare value
+	// must still be one number or identifier token (the lexer would skip
+	// blanks and # comments, so "0#x" would read back as 0).
+	if u.Quoted || strings.ContainsAny(u.Value, " \t\r\n\v\f#") {
 		return false
 	}
-	for _, r := range u.Value {
-		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
-			return false
-		}
-	}
-	return u.Value[0] < '0' || u.Value[0] > '9'
+	_, err := u.scalar()
+	return err == nil
 }

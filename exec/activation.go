@@ -11,18 +11,36 @@ import (
 type unaryLayer struct {
 	io opIO
 	f  func(float32) float32
+	// Large blobs are split across goroutines (runtime-set); src and dst
+	// are the current call, applyFn is apply bound once.
+	par      *parallel
+	src, dst []float32
+	applyFn  func(lo, hi int)
 }
+
+func (l *unaryLayer) setParallel(p *parallel) { l.par = p }
 
 func (l *unaryLayer) Forward(bottoms, tops []*graph.Tensor) error {
 	if err := l.io.check(bottoms, tops); err != nil {
 		return err
 	}
-	dst := tops[0].Data
-	for i, x := range bottoms[0].Data {
-		dst[i] = l.f(x)
-	}
+	l.src, l.dst = bottoms[0].Data, tops[0].Data
+	l.par.For(len(l.dst), elementGrain, l.applyFn)
+	l.src, l.dst = nil, nil
 	return nil
 }
+
+// apply computes values [lo, hi) of the current call.
+func (l *unaryLayer) apply(lo, hi int) {
+	dst := l.dst[lo:hi]
+	for i, x := range l.src[lo:hi] {
+		dst[i] = l.f(x)
+	}
+}
+
+// elementGrain is the smallest share of an element-wise layer worth a
+// goroutine hand-off.
+const elementGrain = 32 << 10
 
 // newUnary checks the one-bottom, one-top, same-size contract and wraps f.
 func newUnary(n *graph.Node, in, out []graph.Shape, f func(float32) float32) (Layer, error) {
@@ -32,7 +50,9 @@ func newUnary(n *graph.Node, in, out []graph.Shape, f func(float32) float32) (La
 	if err := sameCount(n, in, out); err != nil {
 		return nil, err
 	}
-	return &unaryLayer{io: newOpIO(n, in, out), f: f}, nil
+	l := &unaryLayer{io: newOpIO(n, in, out), f: f}
+	l.applyFn = l.apply
+	return l, nil
 }
 
 // sigmoid is Caffe's form 0.5·tanh(0.5·x) + 0.5 (sigmoid_layer.cpp), which

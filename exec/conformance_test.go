@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -98,10 +99,6 @@ func runCase(dir string) ([]string, error) {
 	if err := g.InferShapes(nil); err != nil {
 		return nil, fmt.Errorf("infer shapes: %v", err)
 	}
-	net, err := exec.Compile(g, exec.Options{})
-	if err != nil {
-		return nil, fmt.Errorf("compile: %v", err)
-	}
 	inputs := map[string]*graph.Tensor{}
 	for _, name := range c.Inputs {
 		x, err := npy.Read(filepath.Join(dir, "inputs", name+".npy"))
@@ -109,6 +106,35 @@ func runCase(dir string) ([]string, error) {
 			return nil, err
 		}
 		inputs[name] = x
+	}
+	// Once keeping every compared blob, then with the runtime free to reuse
+	// buffers and fuse layers, where only the net's outputs stay readable.
+	var keep []string
+	for _, name := range c.Outputs {
+		if !slices.Contains(c.AutoSplitBlobs, name) {
+			keep = append(keep, name)
+		}
+	}
+	notes, err := compareCase(dir, c, g, inputs, exec.Options{Keep: keep}, nil)
+	if err != nil {
+		return notes, err
+	}
+	isOutput := map[string]bool{}
+	for _, v := range g.Outputs() {
+		isOutput[v.Blob] = true
+	}
+	if _, err := compareCase(dir, c, g, inputs, exec.Options{}, isOutput); err != nil {
+		return notes, fmt.Errorf("with buffer reuse and fusion: %v", err)
+	}
+	return notes, nil
+}
+
+// compareCase compiles g with opts, runs it and compares the case's
+// outputs (only those in only, when not nil) with Caffe's.
+func compareCase(dir string, c confCase, g *graph.Graph, inputs map[string]*graph.Tensor, opts exec.Options, only map[string]bool) ([]string, error) {
+	net, err := exec.Compile(g, opts)
+	if err != nil {
+		return nil, fmt.Errorf("compile: %v", err)
 	}
 	if err := net.Forward(inputs); err != nil {
 		return nil, fmt.Errorf("forward: %v", err)
@@ -123,7 +149,7 @@ func runCase(dir string) ([]string, error) {
 	}
 	var notes, problems []string
 	for _, name := range c.Outputs {
-		if skip[name] {
+		if skip[name] || (only != nil && !only[name]) {
 			continue
 		}
 		want, err := npy.Read(filepath.Join(dir, "outputs", name+".npy"))

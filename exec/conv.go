@@ -1,7 +1,6 @@
 package exec
 
 import (
-	"github.com/caffetool/caffetool/exec/internal/gemm"
 	"github.com/caffetool/caffetool/exec/internal/im2col"
 	"github.com/caffetool/caffetool/graph"
 )
@@ -126,15 +125,55 @@ func (c *convGeom) ndGeom() im2col.GeomND {
 	return im2col.GeomND{C: c.imC, In: c.imSpatial, Kernel: c.kernel, Pad: c.pad, Stride: c.stride, Dilation: c.dilation}
 }
 
-// convLayer is Convolution (and its depthwise aliases): per sample, im2col
-// then one GEMM per group, W_g (colC/g × kernelDim) · col_g (kernelDim ×
-// positions), then the bias.
+// convLayer is Convolution (and its depthwise aliases). The path is
+// chosen once, from the geometry:
+//
+//   - depthwise (2-D, group == input channels > 1): a direct kernel per
+//     channel (conv_depthwise.go), no im2col and no tiny GEMMs;
+//   - 1×1, stride 1, pad 0 (Caffe's is_1x1): the bottom already is the
+//     column matrix, one GEMM per group (conv_1x1.go);
+//   - otherwise im2col then one GEMM per group, W_g (colC/g × kernelDim) ·
+//     col_g (kernelDim × positions), on bands of output rows so the column
+//     buffer stays in cache (conv_gemm.go).
+//
+// Every path ends with the epilogue on each output plane while it is hot:
+// the bias, then any per-channel layers the runtime fused into the
+// convolution (conv_epilogue.go).
 type convLayer struct {
 	ioSizes
 	scratch
 	g      *convGeom
 	weight []float32
-	bias   []float32
+	epi    epilogue
+	passes epiPasses // epi compiled
+	par    *parallel
+	path   convPath
+	// bandRows is the number of output rows per im2col band (GEMM path).
+	bandRows int
+	dw       *dwGeom
+	wino     *winograd
+
+	// The current call, read by the parallel range functions; wm is the
+	// Winograd path's GEMM output.
+	x, y, col, wm []float32
+	r0, r1        int
+	// Range functions, bound once so that handing them to the workers
+	// allocates nothing.
+	im2colRange, epiRange, epiBandRange, dwRange func(lo, hi int)
+	winoInRange, winoOutRange                    func(lo, hi int)
+}
+
+type convPath uint8
+
+const (
+	convGEMM convPath = iota
+	conv1x1
+	convDepthwise
+	convWinograd
+)
+
+func (p convPath) String() string {
+	return [...]string{"im2col+GEMM", "1x1 GEMM", "depthwise direct", "Winograd F(2x2,3x3)"}[p]
 }
 
 func newConvolution(n *graph.Node, in, out []graph.Shape) (Layer, error) {
@@ -156,16 +195,41 @@ func newConvolution(n *graph.Node, in, out []graph.Shape) (Layer, error) {
 		return nil, err
 	}
 	l := &convLayer{ioSizes: newIOSizes(in, out), g: g}
-	l.scratch.n = g.colLen()
 	if l.weight, err = coreParam(n, 0, g.group*g.weightSize); err != nil {
 		return nil, err
 	}
 	if op.BiasTerm {
-		if l.bias, err = coreParam(n, 1, g.colC); err != nil {
+		bias, err := coreParam(n, 1, g.colC)
+		if err != nil {
 			return nil, err
 		}
+		l.epi = epilogue{{kind: epiAdd, b: bias}}
+		l.passes = l.epi.compile(g.colC)
 	}
+	switch {
+	case !g.nd && g.group > 1 && g.group == g.imC:
+		l.path, l.dw = convDepthwise, newDWGeom(g)
+	case g.is1x1:
+		l.path = conv1x1
+	case useWinograd && newWinograd(g, l.weight) != nil:
+		l.path, l.wino = convWinograd, newWinograd(g, l.weight)
+		l.scratch.n = l.wino.scratchLen()
+	default:
+		l.path = convGEMM
+		l.bandRows = bandRows(g)
+		l.scratch.n = l.colBandLen()
+	}
+	l.im2colRange, l.epiRange, l.epiBandRange, l.dwRange = l.im2colChannels, l.epiChannels, l.epiBandChannels, l.dwChannels
+	l.winoInRange, l.winoOutRange = l.winoInput, l.winoOutput
 	return l, nil
+}
+
+func (l *convLayer) setParallel(p *parallel) { l.par = p }
+
+// fuse appends a fused layer's operation to the output pass.
+func (l *convLayer) fuse(s epiStep) {
+	l.epi = append(l.epi, s)
+	l.passes = l.epi.compile(l.g.colC)
 }
 
 // sameShapes enforces Caffe's rule that every bottom of a multi-bottom
@@ -185,28 +249,44 @@ func (l *convLayer) Forward(bottoms, tops []*graph.Tensor) error {
 	}
 	g := l.g
 	outDim := g.colC * g.colSpatSz
-	colBuf := l.get()
 	for i := range bottoms {
 		for s := 0; s < g.num; s++ {
-			x := bottoms[i].Data[s*g.imSize : (s+1)*g.imSize]
-			y := tops[i].Data[s*outDim : (s+1)*outDim]
-			col := x
-			if !g.is1x1 {
-				col = colBuf
-				g.im2col(x, col)
+			l.x = bottoms[i].Data[s*g.imSize : (s+1)*g.imSize]
+			l.y = tops[i].Data[s*outDim : (s+1)*outDim]
+			switch l.path {
+			case convDepthwise:
+				l.par.For(g.colC, grain(g.colSpatSz*g.kernelDim), l.dwRange)
+			case conv1x1:
+				l.forward1x1()
+			case convWinograd:
+				l.forwardWinograd()
+			default:
+				l.forwardGEMM()
 			}
-			m, k, np := g.colC/g.group, g.kernelDim, g.colSpatSz
-			for gr := 0; gr < g.group; gr++ {
-				gemm.Sgemm(false, false, m, np, k, 1,
-					l.weight[gr*g.weightSize:], k,
-					col[gr*k*np:], np,
-					0, y[gr*m*np:], np)
-			}
-			addChannelBias(y, l.bias, np)
 		}
 	}
+	l.x, l.y, l.col, l.wm = nil, nil, nil, nil
 	return nil
 }
+
+// epiChannels applies the epilogue to whole output planes [lo, hi).
+func (l *convLayer) epiChannels(lo, hi int) {
+	np := l.g.colSpatSz
+	for c := lo; c < hi; c++ {
+		l.passes.apply(c, l.y[c*np:(c+1)*np])
+	}
+}
+
+// runEpilogue applies the epilogue to every plane of the current sample.
+func (l *convLayer) runEpilogue() {
+	if len(l.epi) > 0 {
+		l.par.For(l.g.colC, grain(l.g.colSpatSz), l.epiRange)
+	}
+}
+
+// grain is the number of items, each touching perItem values, that make a
+// share worth a goroutine hand-off (a few microseconds): about 16K values.
+func grain(perItem int) int { return max(1, (16<<10)/max(1, perItem)) }
 
 // addBias adds b[c] to each of the len(b) planes of size plane in y.
 func addChannelBias(y, b []float32, plane int) {

@@ -10,6 +10,12 @@ type eltwiseLayer struct {
 	io    opIO
 	op    graph.EltwiseOp
 	coeff []float32
+	// Large blobs are split across goroutines (runtime-set); bottoms and
+	// top are the current call, applyFn is apply bound once.
+	par     *parallel
+	bottoms []*graph.Tensor
+	top     []float32
+	applyFn func(lo, hi int)
 }
 
 func newEltwise(n *graph.Node, in, out []graph.Shape) (Layer, error) {
@@ -40,6 +46,7 @@ func newEltwise(n *graph.Node, in, out []graph.Shape) (Layer, error) {
 		return nil, opErr(n, "coeff", "coefficients only apply to SUM")
 	}
 	l := &eltwiseLayer{io: newOpIO(n, in, out), op: op.Operation}
+	l.applyFn = l.apply
 	if op.Operation == graph.EltwiseSum {
 		l.coeff = make([]float32, len(in))
 		for i := range l.coeff {
@@ -52,14 +59,26 @@ func newEltwise(n *graph.Node, in, out []graph.Shape) (Layer, error) {
 	return l, nil
 }
 
+func (l *eltwiseLayer) setParallel(p *parallel) { l.par = p }
+
 func (l *eltwiseLayer) Forward(bottoms, tops []*graph.Tensor) error {
 	if err := l.io.check(bottoms, tops); err != nil {
 		return err
 	}
-	dst := tops[0].Data
+	// Large blobs are split across goroutines; each share sees the same
+	// bottoms and top restricted to its index range.
+	l.bottoms, l.top = bottoms, tops[0].Data
+	l.par.For(len(l.top), elementGrain, l.applyFn)
+	l.bottoms, l.top = nil, nil
+	return nil
+}
+
+// apply computes values [lo, hi) of the current call.
+func (l *eltwiseLayer) apply(lo, hi int) {
+	bottoms, dst := l.bottoms, l.top
 	switch l.op {
 	case graph.EltwiseProd:
-		for i := range dst {
+		for i := lo; i < hi; i++ {
 			v := bottoms[0].Data[i] * bottoms[1].Data[i]
 			for _, b := range bottoms[2:] {
 				v *= b.Data[i]
@@ -67,7 +86,7 @@ func (l *eltwiseLayer) Forward(bottoms, tops []*graph.Tensor) error {
 			dst[i] = v
 		}
 	case graph.EltwiseSum:
-		for i := range dst {
+		for i := lo; i < hi; i++ {
 			var v float32
 			for k, b := range bottoms {
 				v += float32(l.coeff[k] * b.Data[i])
@@ -75,7 +94,7 @@ func (l *eltwiseLayer) Forward(bottoms, tops []*graph.Tensor) error {
 			dst[i] = v
 		}
 	case graph.EltwiseMax:
-		for i := range dst {
+		for i := lo; i < hi; i++ {
 			v := bottoms[0].Data[i]
 			for _, b := range bottoms[1:] {
 				// Strict >, as Caffe: the first of equal values wins.
@@ -86,5 +105,4 @@ func (l *eltwiseLayer) Forward(bottoms, tops []*graph.Tensor) error {
 			dst[i] = v
 		}
 	}
-	return nil
 }

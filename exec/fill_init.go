@@ -37,6 +37,9 @@ func NewRand(seed uint64) *rand.Rand {
 // filled lists "layer[i]" for every tensor this call created with a
 // filler, in fill order.
 func InitParams(g *graph.Graph, seed uint64, onlyMissing bool) (filled []string, err error) {
+	if err := checkParamBudget(g, onlyMissing); err != nil {
+		return nil, err
+	}
 	rng := NewRand(seed)
 	type owner struct {
 		layer string

@@ -4,8 +4,9 @@ import (
 	"github.com/caffetool/caffetool/graph"
 )
 
-// This file holds the layers that only move data: they copy rather than
-// share buffers because the runtime gives every value its own tensor.
+// This file holds the layers that only move data. Net does not run the
+// copying ones (copyLayer): it makes each top a view of its bottom's buffer
+// (plan.go); called directly, they copy.
 
 // copyLayer copies bottom i into top i (Flatten, Reshape, Dropout at test
 // time) or bottom 0 into every top (Split).

@@ -268,7 +268,8 @@ func (l *batchReindexLayer) Forward(bottoms, tops []*graph.Tensor) error {
 	}
 	for i, f := range bottoms[1].Data {
 		// Compare as float first: NaN and huge values must not reach int.
-		if !(f > -1 && f < float32(l.items)) {
+		// (-1, 0) truncates to 0, which an empty batch does not have.
+		if !(f > -1 && f < float32(l.items)) || int(f) >= l.items {
 			return fmt.Errorf("index %v at position %d is outside [0, %d)", f, i, l.items)
 		}
 		src := int(f)

@@ -73,7 +73,7 @@ func TestNetForward(t *testing.T) {
 	r := rand.New(rand.NewPCG(61, 62))
 	tn := buildTestNet(t, r)
 	var seen []string
-	net, err := Compile(tn.g, Options{Observe: func(v *graph.Value, tt *graph.Tensor) {
+	net, err := Compile(tn.g, Options{KeepAll: true, Observe: func(v *graph.Value, tt *graph.Tensor) {
 		if !tt.Shape.Equal(v.Shape) {
 			t.Errorf("observed %s with shape %v, value shape %v", v.Name(), tt.Shape, v.Shape)
 		}

@@ -10,6 +10,7 @@ import (
 type softmaxLayer struct {
 	io                opIO
 	outer, dim, inner int
+	e                 []float64 // one column's exponentials, kept to avoid allocating per call
 }
 
 func newSoftmax(n *graph.Node, in, out []graph.Shape) (Layer, error) {
@@ -36,7 +37,10 @@ func (l *softmaxLayer) Forward(bottoms, tops []*graph.Tensor) error {
 		return err
 	}
 	src, dst := bottoms[0].Data, tops[0].Data
-	e := make([]float64, l.dim)
+	if len(l.e) != l.dim {
+		l.e = make([]float64, l.dim)
+	}
+	e := l.e
 	for o := 0; o < l.outer; o++ {
 		for i := 0; i < l.inner; i++ {
 			base := o*l.dim*l.inner + i

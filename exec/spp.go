@@ -44,6 +44,9 @@ func (l *sppLayer) Forward(bottoms, tops []*graph.Tensor) error {
 	if err := l.check(bottoms, tops); err != nil {
 		return err
 	}
+	if l.n == 0 { // an empty batch has nothing to pool
+		return nil
+	}
 	per := len(tops[0].Data) / l.n
 	off := 0
 	for i, g := range l.levels {

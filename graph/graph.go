@@ -1,6 +1,11 @@
 package graph
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+)
 
 // Value is one version of a Caffe blob. An in-place layer (bottom == top)
 // reads version k of a blob and writes version k+1 under the same name, so
@@ -99,7 +104,11 @@ type LayerError struct {
 }
 
 func (e *LayerError) Error() string {
-	s := fmt.Sprintf("layer %q (%s)", e.Layer, e.Type)
+	typ := e.Type
+	if strings.ContainsFunc(typ, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		typ = strconv.Quote(typ) // keep the message on one line
+	}
+	s := fmt.Sprintf("layer %q (%s)", e.Layer, typ)
 	if e.Field != "" {
 		s += " " + e.Field
 	}

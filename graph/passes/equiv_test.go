@@ -16,7 +16,7 @@ import (
 // runExec compiles g (shapes inferred) and returns every value by name.
 func runExec(t *testing.T, g *graph.Graph, in map[string]*graph.Tensor) map[string]*arr {
 	t.Helper()
-	net, err := exec.Compile(g, exec.Options{})
+	net, err := exec.Compile(g, exec.Options{KeepAll: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,7 +99,7 @@ func (f *netFlags) forwardAll(e *env, prototxt, weights string, feed func(*exec.
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	x, err := compile(net, prototxt, exec.Options{})
+	x, err := compile(net, prototxt, exec.Options{KeepAll: true})
 	if err != nil {
 		return nil, nil, nil, err
 	}

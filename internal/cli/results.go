@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/caffetool/caffetool/caffe"
@@ -26,20 +28,33 @@ type itemResult struct {
 }
 
 type ranked struct {
-	Index int     `json:"index"`
-	Label string  `json:"label,omitempty"`
-	Score float32 `json:"score"`
+	Index int       `json:"index"`
+	Label string    `json:"label,omitempty"`
+	Score jsonFloat `json:"score"`
 }
 
 type detection struct {
-	Class int        `json:"class"`
-	Label string     `json:"label,omitempty"`
-	Score float32    `json:"score"`
-	Box   [4]float32 `json:"box"` // xmin, ymin, xmax, ymax (normalized)
+	Class int          `json:"class"`
+	Label string       `json:"label,omitempty"`
+	Score jsonFloat    `json:"score"`
+	Box   [4]jsonFloat `json:"box"` // xmin, ymin, xmax, ymax (normalized)
 }
 
 type stats struct {
-	Min, Max, Mean float32
+	Min, Max, Mean jsonFloat
+}
+
+// jsonFloat is a float32 that encoding/json can always write: an untrained
+// or diverged net yields NaN and ±Inf, which JSON numbers cannot hold, so
+// those become the strings "NaN", "+Inf" and "-Inf".
+type jsonFloat float32
+
+func (f jsonFloat) MarshalJSON() ([]byte, error) {
+	v := float64(f)
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return []byte(`"` + strconv.FormatFloat(v, 'g', -1, 32) + `"`), nil
+	}
+	return json.Marshal(float32(f))
 }
 
 // summarize reports each output blob for each input of the batch.
@@ -102,7 +117,7 @@ func rank(row []float32, labels []string, top int) []ranked {
 	sort.SliceStable(idx, func(a, b int) bool { return row[idx[a]] > row[idx[b]] })
 	var out []ranked
 	for _, i := range idx[:min(top, len(idx))] {
-		r := ranked{Index: i, Score: row[i]}
+		r := ranked{Index: i, Score: jsonFloat(row[i])}
 		if i < len(labels) {
 			r.Label = labels[i]
 		}
@@ -115,15 +130,13 @@ func summary(row []float32) *stats {
 	if len(row) == 0 {
 		return &stats{}
 	}
-	s := &stats{Min: float32(math.Inf(1)), Max: float32(math.Inf(-1))}
+	lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
 	var sum float64
 	for _, v := range row {
-		s.Min = min(s.Min, v)
-		s.Max = max(s.Max, v)
+		lo, hi = min(lo, v), max(hi, v)
 		sum += float64(v)
 	}
-	s.Mean = float32(sum / float64(len(row)))
-	return s
+	return &stats{Min: jsonFloat(lo), Max: jsonFloat(hi), Mean: jsonFloat(sum / float64(len(row)))}
 }
 
 // detections reads SSD DetectionOutput rows (image, label, score, box).
@@ -142,7 +155,7 @@ func detections(t *graph.Tensor, blob string, names, labels []string) []itemResu
 			byImage[img] = ir
 			order = append(order, img)
 		}
-		d := detection{Class: int(r[1]), Score: r[2], Box: [4]float32{r[3], r[4], r[5], r[6]}}
+		d := detection{Class: int(r[1]), Score: jsonFloat(r[2]), Box: [4]jsonFloat{jsonFloat(r[3]), jsonFloat(r[4]), jsonFloat(r[5]), jsonFloat(r[6])}}
 		if d.Class >= 0 && d.Class < len(labels) {
 			d.Label = labels[d.Class]
 		}

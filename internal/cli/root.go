@@ -37,6 +37,7 @@ func newRoot(e *env) *cobra.Command {
 		SilenceUsage:  true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	registerLimits(root)
 	root.AddCommand(
 		newInspectCmd(e),
 		newUpgradeCmd(e),
@@ -45,6 +46,7 @@ func newRoot(e *env) *cobra.Command {
 		newFuseBNCmd(e),
 		newCompareCmd(e),
 		newVerifyCmd(e),
+		newBenchCmd(e),
 	)
 	return root
 }

@@ -40,6 +40,7 @@ type runOpts struct {
 	batch    int
 	blob     string
 	noBar    bool
+	threads  int
 }
 
 func newRunCmd(e *env) *cobra.Command {
@@ -93,6 +94,7 @@ DIR/<blob>@<k>.npy, k = 0 for the producer's output.`,
 	f.IntVar(&o.batch, "batch", 0, "images per forward pass (default: the declared batch size)")
 	f.StringVar(&o.blob, "blob", "", "input blob that images feed (default: the first input)")
 	f.BoolVar(&o.noBar, "no-progress", false, "no progress bar on stderr")
+	f.IntVar(&o.threads, "threads", 0, "goroutines per layer (default: GOMAXPROCS)")
 	return cmd
 }
 
@@ -121,7 +123,13 @@ func runRun(e *env, o *runOpts) error {
 	if net.Report != nil && len(net.Report.Missing) > 0 {
 		return fmt.Errorf("%s: no weights for %s (run `caffetool init` to fill them)", o.weights, strings.Join(net.Report.Missing, ", "))
 	}
-	x, err := compile(net, o.prototxt, exec.Options{})
+	outs, err := selectOutputs(net.Graph, o.outputs)
+	if err != nil {
+		return err
+	}
+	// A dump needs every blob version; otherwise only the reported blobs
+	// must survive the forward pass, and buffers are reused.
+	x, err := compile(net, o.prototxt, exec.Options{Threads: o.threads, KeepAll: o.dump != "", Keep: outs})
 	if err != nil {
 		return err
 	}
@@ -144,10 +152,6 @@ func runRun(e *env, o *runOpts) error {
 		if labels, err = readLabels(o.labels); err != nil {
 			return err
 		}
-	}
-	outs, err := selectOutputs(x, o.outputs)
-	if err != nil {
-		return err
 	}
 
 	// Named arrays are fed on every pass; images and unnamed arrays are
@@ -210,6 +214,9 @@ func runRun(e *env, o *runOpts) error {
 			dir := o.dump
 			if len(items) > batch {
 				dir = filepath.Join(o.dump, strconv.Itoa(start/batch))
+			}
+			if err := refuseDumpOverwrite(x, dir, o.inputFiles(items, named)); err != nil {
+				return err
 			}
 			if err := dumpBlobs(x, dir); err != nil {
 				return err
@@ -344,11 +351,13 @@ func loadBatch(items []item, target *graph.Value, pre imageio.Options, o *runOpt
 				if img.Channels != target.Shape[1] && !(img.Channels == 1 && target.Shape[1] == 3) && !(img.Channels == 3 && target.Shape[1] == 1) {
 					return nil, fmt.Errorf("%s: image has %d channels, input blob %s wants %d", it.path, img.Channels, target.Blob, target.Shape[1])
 				}
-				t, err = imageio.Preprocess(img, pre)
+				if t, err = imageio.Preprocess(img, pre); err != nil {
+					err = fmt.Errorf("%s: %w", it.path, err)
+				}
 			}
 		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", it.path, err)
+		if err != nil { // npy.Read and imageio.Load name the file themselves
+			return nil, err
 		}
 		// A single sample without its batch axis gets one.
 		if len(t.Shape) == len(target.Shape)-1 {
@@ -378,33 +387,33 @@ func loadBatch(items []item, target *graph.Value, pre imageio.Options, o *runOpt
 // reshapeFor reshapes the net when a fed array's shape differs from the
 // blob's current shape (pycaffe's blobs[...].reshape + net.reshape()).
 func reshapeFor(x *exec.Net, feed map[string]*graph.Tensor) error {
-	change := false
+	var changed []string
 	shapes := map[string]graph.Shape{}
 	for _, v := range x.Inputs() {
 		shapes[v.Blob] = v.Shape.Clone()
 		if t, ok := feed[v.Blob]; ok && !t.Shape.Equal(v.Shape) {
 			shapes[v.Blob] = t.Shape.Clone()
-			change = true
+			changed = append(changed, fmt.Sprintf("%s %s (net has %s)", v.Blob, t.Shape, v.Shape))
 		}
 	}
-	if !change {
+	if len(changed) == 0 {
 		return nil
 	}
 	if err := x.Reshape(shapes); err != nil {
-		return fmt.Errorf("reshaping the net for the given input: %w", err)
+		return fmt.Errorf("the net cannot take input %s: %w", strings.Join(changed, ", "), err)
 	}
 	return nil
 }
 
-func selectOutputs(x *exec.Net, names []string) ([]string, error) {
+func selectOutputs(g *graph.Graph, names []string) ([]string, error) {
 	if len(names) == 0 {
-		for _, v := range x.Outputs() {
+		for _, v := range g.Outputs() {
 			names = append(names, v.Blob)
 		}
 		return names, nil
 	}
 	for _, n := range names {
-		if x.Graph().Blob(n) == nil {
+		if g.Blob(n) == nil {
 			return nil, usagef("--output %s: no such blob", n)
 		}
 	}

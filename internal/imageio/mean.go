@@ -39,6 +39,9 @@ func ReadMeanFile(path string, decode MeanDecoder) (*graph.Tensor, error) {
 			return nil, fmt.Errorf("mean file: %w", err)
 		}
 		if t, err = decode(b); err != nil {
+			if strings.Contains(err.Error(), path) { // named by the decoder
+				return nil, fmt.Errorf("mean file: %w", err)
+			}
 			return nil, fmt.Errorf("mean file %s: %w", path, err)
 		}
 		if t == nil {

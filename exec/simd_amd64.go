@@ -1,0 +1,46 @@
+//go:build amd64 && !purego
+
+package exec
+
+import "golang.org/x/sys/cpu"
+
+// hasAVX2 selects the vector kernels of simd_amd64.s (AVX2 with FMA;
+// x/sys/cpu also checks that the OS saves the YMM state).
+var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// dwRow3AVX2 computes out[i] = Σ w[3·ky+kx]·r_ky[i+kx] (ky, kx < 3) for
+// i < n, n a multiple of 8; each r_ky must hold n+2 values. The products
+// are summed in w's order with fused multiply-adds.
+//
+//go:noescape
+func dwRow3AVX2(out, r0, r1, r2, w *float32, n int)
+
+// affineAVX2 sets row[i] = (((row[i] + k[0]) − k[1])·k[2])·k[3] + k[4],
+// then, with relu, 0 unless the result is > 0 or NaN, for i < n, n a
+// multiple of 8: the operations of affineRow, one rounding each.
+//
+//go:noescape
+func affineAVX2(row *float32, n int, k *[5]float32, relu bool)
+
+// dwRow3Vec runs dwRow3AVX2 on the longest multiple of 8 of len(out) and
+// returns how many outputs it computed (0 without AVX2).
+func dwRow3Vec(out, r0, r1, r2, w []float32) int {
+	n := len(out) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	_, _, _, _ = r0[n+1], r1[n+1], r2[n+1], w[8]
+	dwRow3AVX2(&out[0], &r0[0], &r1[0], &r2[0], &w[0], n)
+	return n
+}
+
+// affineVec runs affineAVX2 on the longest multiple of 8 of len(row) and
+// returns how many values it did.
+func affineVec(row []float32, k *[5]float32, relu bool) int {
+	n := len(row) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	affineAVX2(&row[0], n, k, relu)
+	return n
+}

@@ -1,0 +1,143 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func dwRow3AVX2(out, r0, r1, r2, w *float32, n int)
+// Four accumulators of 8 outputs each hide the FMA latency; a 3×3 filter
+// row sum runs w0·r0[i] + w1·r0[i+1] + … + w8·r2[i+2] in that order.
+TEXT ·dwRow3AVX2(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), DI
+	MOVQ r0+8(FP), SI
+	MOVQ r1+16(FP), R8
+	MOVQ r2+24(FP), R9
+	MOVQ w+32(FP), AX
+	MOVQ n+40(FP), CX
+	VBROADCASTSS 0(AX), Y0
+	VBROADCASTSS 4(AX), Y1
+	VBROADCASTSS 8(AX), Y2
+	VBROADCASTSS 12(AX), Y3
+	VBROADCASTSS 16(AX), Y4
+	VBROADCASTSS 20(AX), Y5
+	VBROADCASTSS 24(AX), Y6
+	VBROADCASTSS 28(AX), Y7
+	VBROADCASTSS 32(AX), Y8
+	XORQ DX, DX
+
+loop32:
+	CMPQ CX, $32
+	JLT  loop8
+	VMULPS      (SI)(DX*1), Y0, Y9
+	VMULPS      32(SI)(DX*1), Y0, Y10
+	VMULPS      64(SI)(DX*1), Y0, Y11
+	VMULPS      96(SI)(DX*1), Y0, Y12
+	VFMADD231PS 4(SI)(DX*1), Y1, Y9
+	VFMADD231PS 36(SI)(DX*1), Y1, Y10
+	VFMADD231PS 68(SI)(DX*1), Y1, Y11
+	VFMADD231PS 100(SI)(DX*1), Y1, Y12
+	VFMADD231PS 8(SI)(DX*1), Y2, Y9
+	VFMADD231PS 40(SI)(DX*1), Y2, Y10
+	VFMADD231PS 72(SI)(DX*1), Y2, Y11
+	VFMADD231PS 104(SI)(DX*1), Y2, Y12
+	VFMADD231PS (R8)(DX*1), Y3, Y9
+	VFMADD231PS 32(R8)(DX*1), Y3, Y10
+	VFMADD231PS 64(R8)(DX*1), Y3, Y11
+	VFMADD231PS 96(R8)(DX*1), Y3, Y12
+	VFMADD231PS 4(R8)(DX*1), Y4, Y9
+	VFMADD231PS 36(R8)(DX*1), Y4, Y10
+	VFMADD231PS 68(R8)(DX*1), Y4, Y11
+	VFMADD231PS 100(R8)(DX*1), Y4, Y12
+	VFMADD231PS 8(R8)(DX*1), Y5, Y9
+	VFMADD231PS 40(R8)(DX*1), Y5, Y10
+	VFMADD231PS 72(R8)(DX*1), Y5, Y11
+	VFMADD231PS 104(R8)(DX*1), Y5, Y12
+	VFMADD231PS (R9)(DX*1), Y6, Y9
+	VFMADD231PS 32(R9)(DX*1), Y6, Y10
+	VFMADD231PS 64(R9)(DX*1), Y6, Y11
+	VFMADD231PS 96(R9)(DX*1), Y6, Y12
+	VFMADD231PS 4(R9)(DX*1), Y7, Y9
+	VFMADD231PS 36(R9)(DX*1), Y7, Y10
+	VFMADD231PS 68(R9)(DX*1), Y7, Y11
+	VFMADD231PS 100(R9)(DX*1), Y7, Y12
+	VFMADD231PS 8(R9)(DX*1), Y8, Y9
+	VFMADD231PS 40(R9)(DX*1), Y8, Y10
+	VFMADD231PS 72(R9)(DX*1), Y8, Y11
+	VFMADD231PS 104(R9)(DX*1), Y8, Y12
+	VMOVUPS     Y9, (DI)(DX*1)
+	VMOVUPS     Y10, 32(DI)(DX*1)
+	VMOVUPS     Y11, 64(DI)(DX*1)
+	VMOVUPS     Y12, 96(DI)(DX*1)
+	ADDQ        $128, DX
+	SUBQ        $32, CX
+	JMP         loop32
+
+loop8:
+	CMPQ CX, $8
+	JLT  done
+	VMULPS      (SI)(DX*1), Y0, Y9
+	VFMADD231PS 4(SI)(DX*1), Y1, Y9
+	VFMADD231PS 8(SI)(DX*1), Y2, Y9
+	VFMADD231PS (R8)(DX*1), Y3, Y9
+	VFMADD231PS 4(R8)(DX*1), Y4, Y9
+	VFMADD231PS 8(R8)(DX*1), Y5, Y9
+	VFMADD231PS (R9)(DX*1), Y6, Y9
+	VFMADD231PS 4(R9)(DX*1), Y7, Y9
+	VFMADD231PS 8(R9)(DX*1), Y8, Y9
+	VMOVUPS     Y9, (DI)(DX*1)
+	ADDQ        $32, DX
+	SUBQ        $8, CX
+	JMP         loop8
+
+done:
+	VZEROUPPER
+	RET
+
+// func affineAVX2(row *float32, n int, k *[5]float32, relu bool)
+// One rounding per operation, as the scalar loop: no fused multiply-add.
+// The ReLU keeps x where !(x <= 0) (x > 0 or NaN) and writes +0 elsewhere.
+TEXT ·affineAVX2(SB), NOSPLIT, $0-25
+	MOVQ    row+0(FP), DI
+	MOVQ    n+8(FP), CX
+	MOVQ    k+16(FP), AX
+	MOVBLZX relu+24(FP), BX
+	VBROADCASTSS 0(AX), Y0
+	VBROADCASTSS 4(AX), Y1
+	VBROADCASTSS 8(AX), Y2
+	VBROADCASTSS 12(AX), Y3
+	VBROADCASTSS 16(AX), Y4
+	VXORPS       Y5, Y5, Y5
+	TESTQ        BX, BX
+	JNZ          reluloop
+
+plainloop:
+	CMPQ    CX, $8
+	JLT     adone
+	VMOVUPS (DI), Y6
+	VADDPS  Y0, Y6, Y6
+	VSUBPS  Y1, Y6, Y6
+	VMULPS  Y2, Y6, Y6
+	VMULPS  Y3, Y6, Y6
+	VADDPS  Y4, Y6, Y6
+	VMOVUPS Y6, (DI)
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     plainloop
+
+reluloop:
+	CMPQ    CX, $8
+	JLT     adone
+	VMOVUPS (DI), Y6
+	VADDPS  Y0, Y6, Y6
+	VSUBPS  Y1, Y6, Y6
+	VMULPS  Y2, Y6, Y6
+	VMULPS  Y3, Y6, Y6
+	VADDPS  Y4, Y6, Y6
+	VCMPPS  $22, Y5, Y6, Y7
+	VANDPS  Y6, Y7, Y6
+	VMOVUPS Y6, (DI)
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     reluloop
+
+adone:
+	VZEROUPPER
+	RET

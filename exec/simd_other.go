@@ -1,0 +1,11 @@
+//go:build !amd64 || purego
+
+package exec
+
+// Without the amd64 kernels every row takes the scalar loops.
+
+const hasAVX2 = false
+
+func dwRow3Vec(out, r0, r1, r2, w []float32) int { return 0 }
+
+func affineVec(row []float32, k *[5]float32, relu bool) int { return 0 }
