@@ -227,6 +227,10 @@ func sourceTops(n *Node, override map[string]Shape) ([]Shape, error) {
 			out[i] = append(Shape{}, s...)
 			continue
 		}
+		if decl[i] == nil && len(n.Bottoms) > 0 {
+			// A Python layer with bottoms computes its tops in user code.
+			return nil, ferr(fmt.Sprintf("top[%d]", i), "the shape of blob %q is computed by the layer's Python module and cannot be inferred", t.Blob)
+		}
 		if decl[i] == nil {
 			return nil, ferr(fmt.Sprintf("top[%d]", i), "unknown input shape for blob %q; pass --input %s=N,C,H,W", t.Blob, t.Blob)
 		}

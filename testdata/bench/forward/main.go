@@ -104,7 +104,14 @@ func run() error {
 	}
 	rep.LoadMs = ms(time.Since(t0))
 	t0 = time.Now()
-	fwd, err := exec.Compile(net.Graph, exec.Options{})
+	// The saved blobs must stay readable; every other buffer is shared as
+	// in any run.
+	var keep []string
+	for _, s := range saves {
+		blob, _, _ := strings.Cut(s, "=")
+		keep = append(keep, blob)
+	}
+	fwd, err := exec.Compile(net.Graph, exec.Options{Keep: keep})
 	if err != nil {
 		return err
 	}
