@@ -3,6 +3,7 @@ package caffe
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 	"unsafe"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -181,18 +182,23 @@ func stripBlob(data []byte) ([]byte, blobValues, bool) {
 }
 
 // appendFloats appends the little-endian float32 values in b to s. A
-// packed field may come in several pieces, which protobuf concatenates.
+// packed field may come in several pieces, which protobuf concatenates;
+// the usual single piece becomes one allocation and one copy.
 func appendFloats(s []float32, b []byte) []float32 {
 	n := len(b) / 4
-	if s == nil {
-		s = make([]float32, 0, n)
-	}
-	start := len(s)
-	s = append(s, make([]float32, n)...)
-	dst := s[start:]
 	if n == 0 {
+		if s == nil {
+			s = []float32{}
+		}
 		return s
 	}
+	start := len(s)
+	if s == nil {
+		s = make([]float32, n)
+	} else {
+		s = slices.Grow(s, n)[:start+n]
+	}
+	dst := s[start:]
 	if littleEndian {
 		copy(unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), 4*n), b)
 		return s

@@ -116,3 +116,29 @@ func TestFastBlobZoo(t *testing.T) {
 		fastEqualsSlow(t, f, wire, true)
 	}
 }
+
+// BenchmarkDecodeNetPaths decodes a 64 MB model (16M weights) through the
+// fast path and through the protobuf library alone, for comparison.
+func BenchmarkDecodeNetPaths(b *testing.B) {
+	wire, err := proto.Marshal(testNet(16 << 20))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("fast", func(b *testing.B) {
+		b.SetBytes(int64(len(wire)))
+		for b.Loop() {
+			if _, ok := decodeNetFast(wire); !ok {
+				b.Fatal("fast path refused the model")
+			}
+		}
+	})
+	b.Run("library", func(b *testing.B) {
+		b.SetBytes(int64(len(wire)))
+		for b.Loop() {
+			net := &caffepb.NetParameter{}
+			if err := (proto.UnmarshalOptions{AllowPartial: true}).Unmarshal(wire, net); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

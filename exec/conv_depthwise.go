@@ -40,8 +40,15 @@ func (l *convLayer) dwChannels(lo, hi int) {
 	}
 }
 
+// dwPadded is the size of the stack buffer planePadded copies a
+// zero-padded input plane into (16 KiB: planes up to about 60×60).
+const dwPadded = 4096
+
 // plane convolves one input plane x with filter w into y.
 func (d *dwGeom) plane(x, w, y []float32) {
+	if d.planePadded(x, w, y) {
+		return
+	}
 	for oy := 0; oy < d.oh; oy++ {
 		row := y[oy*d.ow : (oy+1)*d.ow]
 		iy := oy*d.sh - d.ph
@@ -118,6 +125,14 @@ func (d *dwGeom) row3(x, w, row []float32, iy int) {
 			}
 		}
 	} else {
+		if hi > lo {
+			// Vector kernel on the windows whose 2n+2 reads stay in the row.
+			ix := lo*d.sw - d.pw
+			n := min(hi-lo, (d.w-ix-2)/2)
+			if n > 0 {
+				lo += dwRow3S2Vec(row[lo:lo+n], r0[ix:], r1[ix:], r2[ix:], w)
+			}
+		}
 		for ox := lo; ox < hi; ox++ {
 			ix := ox*d.sw - d.pw
 			a, b, c := r0[ix:ix+3], r1[ix:ix+3], r2[ix:ix+3]
@@ -163,4 +178,46 @@ func outRange(start, stride, size, n int) (lo, hi int) {
 	lo = min(lo, n)
 	hi = max(hi, lo)
 	return lo, hi
+}
+
+// planePadded is plane for small 3×3 planes on amd64: the plane is copied
+// with its zero padding into a stack buffer, so that every output row,
+// borders included, is one call of the vector kernel (rounded up to a
+// multiple of 8 outputs, the extra ones computed on padding and dropped).
+// It reports false when it does not apply.
+func (d *dwGeom) planePadded(x, w, y []float32) bool {
+	if !hasAVX2 || !d.fast3 {
+		return false
+	}
+	m := (d.ow + 7) &^ 7
+	stride := (m-1)*d.sw + 4 // padded row: every column the kernels read
+	rows := (d.oh-1)*d.sh + 3
+	if stride*rows > dwPadded || stride < d.pw+d.w {
+		return false
+	}
+	var buf [dwPadded]float32
+	var tmp [dwPadded / 4]float32
+	p := buf[:stride*rows]
+	clear(p)
+	for iy := 0; iy < d.h; iy++ {
+		if r := iy + d.ph; r < rows {
+			copy(p[r*stride+d.pw:], x[iy*d.w:(iy+1)*d.w])
+		}
+	}
+	out := tmp[:m]
+	for oy := 0; oy < d.oh; oy++ {
+		r0 := p[oy*d.sh*stride:]
+		r1, r2 := r0[stride:], r0[2*stride:]
+		var done int
+		if d.sw == 1 {
+			done = dwRow3Vec(out, r0, r1, r2, w)
+		} else {
+			done = dwRow3S2Vec(out, r0, r1, r2, w)
+		}
+		if done != m {
+			return false // cannot happen with AVX2; keeps the contract
+		}
+		copy(y[oy*d.ow:(oy+1)*d.ow], out)
+	}
+	return true
 }

@@ -90,6 +90,11 @@ func TestDepthwiseMatchesNaive(t *testing.T) {
 				cases = append(cases, ref.Conv2D{N: 1, In: 3, H: 3 + w%4, W: w, Out: 3, KH: 3, KW: 3,
 					StrideH: s, StrideW: s, PadH: pad, PadW: pad, DilH: 1, DilW: 1, Group: 3})
 			}
+			// Planes that fit the padded buffer and ones that do not.
+			for _, hw := range [][2]int{{17, 23}, {33, 40}, {58, 58}, {9, 130}, {70, 75}} {
+				cases = append(cases, ref.Conv2D{N: 1, In: 2, H: hw[0], W: hw[1], Out: 2, KH: 3, KW: 3,
+					StrideH: s, StrideW: s, PadH: pad, PadW: pad, DilH: 1, DilW: 1, Group: 2})
+			}
 		}
 	}
 	for _, p := range cases {

@@ -107,15 +107,10 @@ func poolPlanes(method graph.PoolMethod, g *graph.PoolGeom, planes int, x, y, ma
 		}
 		switch method {
 		case graph.PoolMax:
-			switch {
-			case mp != nil:
+			if mp != nil {
 				maxPlane(g, xp, yp, mp)
-			case g.KernelH == 3 && g.KernelW == 3:
-				max3x3Plane(g, xp, yp)
-			default:
-				for ph := 0; ph < g.OutH; ph++ {
-					maxRow(g, xp, yp, ph, 0, g.OutW)
-				}
+			} else {
+				maxSepPlane(g, xp, yp)
 			}
 		case graph.PoolAve:
 			avePlane(g, xp, yp)
@@ -151,65 +146,125 @@ func maxPlane(g *graph.PoolGeom, x, y, mask []float32) {
 	}
 }
 
-// max3x3Plane is maxPlane for the common 3×3 window without a mask. The
-// outputs whose window lies inside the image take the builtin max of
-// their nine inputs (in any grouping: it is branch-free code), which
-// agrees with the strict > scan bit for bit unless the window holds a NaN
-// (the scan skips it), its maximum is a zero (the scan keeps the first of
-// -0 and +0) or -Inf (the scan starts from -FLT_MAX); those windows are
-// scanned (see maxScanOK).
-func max3x3Plane(g *graph.PoolGeom, x, y []float32) {
-	// Output columns whose window is inside: 0 ≤ pw·s − pad and
-	// pw·s − pad + 3 ≤ InW.
-	lo, hi := outRange(-g.PadW, g.StrideW, g.InW-2, g.OutW)
-	hi = max(hi, lo)
-	for ph := 0; ph < g.OutH; ph++ {
-		if hs := ph*g.StrideH - g.PadH; hs < 0 || hs+3 > g.InH {
-			maxRow(g, x, y, ph, lo, hi)
-		}
-		maxRow(g, x, y, ph, 0, lo)
-		maxRow(g, x, y, ph, hi, g.OutW)
-	}
-	// Interior windows, separably: the maxima of each input row's column
-	// triples are kept for the next output rows (stride 1 reuses two of
-	// three rows), in chunks of columns that fit on the stack.
+// maxSepPlane is maxPlane without a mask, scanned separably: each input
+// row of a window from left to right, then the row results from top to
+// bottom, each with Caffe's strict > from -FLT_MAX. That picks the same
+// element as Caffe's one row-major scan (the first row holding the
+// maximum, and its first occurrence there; NaN never wins), so every bit
+// agrees. Columns outside the image read as -FLT_MAX, which can never
+// replace the scan's -FLT_MAX start, exactly as if the window were
+// clipped; rows outside are skipped. Both scans run eight outputs at a
+// time on amd64 (hscanVec, vscanVec).
+func maxSepPlane(g *graph.PoolGeom, x, y []float32) {
 	const chunk = 128
-	var rows [3][chunk]float32
-	var rowOf [3]int
-	for c0 := lo; c0 < hi; c0 += chunk {
-		c1 := min(c0+chunk, hi)
-		rowOf = [3]int{-1, -1, -1}
+	var tmp [chunk]float32
+	var seg [2*chunk + 16]float32 // one padded input row segment
+	// Outputs per chunk, a multiple of 8: their windows must fit in seg.
+	per := min(chunk, ((len(seg)-g.KernelW-2)/g.StrideW+1)&^7)
+	if per < 8 { // huge windows or strides: scan each window
+		for ph := 0; ph < g.OutH; ph++ {
+			maxRow(g, x, y, ph, 0, g.OutW)
+		}
+		return
+	}
+	// Small planes: scan every input row once (a window row is shared by
+	// KernelH/StrideH output rows), keeping the results on the stack.
+	var cache [4096]float32
+	if m := (g.OutW + 7) &^ 7; g.OutW <= per && g.InH*m <= len(cache) {
+		n := (m-1)*g.StrideW + g.KernelW + 2
+		for r := 0; r < g.InH; r++ {
+			padRow(seg[:n], x[r*g.InW:(r+1)*g.InW], -g.PadW)
+			hscan(cache[r*m:(r+1)*m], seg[:n], g.KernelW, g.StrideW)
+		}
 		for ph := 0; ph < g.OutH; ph++ {
 			hs := ph*g.StrideH - g.PadH
-			if hs < 0 || hs+3 > g.InH {
+			h0, h1 := max(hs, 0), min(hs+g.KernelH, g.InH)
+			out := y[ph*g.OutW : (ph+1)*g.OutW]
+			if h0 >= h1 {
+				for i := range out {
+					out[i] = -math.MaxFloat32
+				}
 				continue
 			}
-			var hm [3]*[chunk]float32
-			for k := 0; k < 3; k++ {
-				r := hs + k
-				slot := r % 3 // rows hs..hs+2 land in distinct slots
-				if rowOf[slot] != r {
-					src := x[r*g.InW : (r+1)*g.InW]
-					dst := &rows[slot]
-					for pw := c0; pw < c1; pw++ {
-						ws := pw*g.StrideW - g.PadW
-						t := src[ws : ws+3]
-						dst[pw-c0] = max(t[0], t[1], t[2])
-					}
-					rowOf[slot] = r
-				}
-				hm[k] = &rows[slot]
-			}
-			out := y[ph*g.OutW+c0 : ph*g.OutW+c1]
-			for i := range out {
-				m := max(hm[0][i], hm[1][i], hm[2][i])
-				if !maxScanOK(m) {
-					ws := (c0+i)*g.StrideW - g.PadW
-					m = scanMax(x, g.InW, hs, hs+3, ws, ws+3)
-				}
-				out[i] = m
+			copy(out, cache[h0*m:])
+			for r := h0 + 1; r < h1; r++ {
+				vscan(out, cache[r*m:r*m+len(out)])
 			}
 		}
+		return
+	}
+	for ph := 0; ph < g.OutH; ph++ {
+		hs := ph*g.StrideH - g.PadH
+		h0, h1 := max(hs, 0), min(hs+g.KernelH, g.InH)
+		row := y[ph*g.OutW : (ph+1)*g.OutW]
+		if h0 >= h1 {
+			for i := range row {
+				row[i] = -math.MaxFloat32
+			}
+			continue
+		}
+		for c0 := 0; c0 < g.OutW; c0 += per {
+			out := row[c0:min(g.OutW, c0+per)]
+			// The row scans run on whole blocks of 8 (m outputs, the
+			// extra ones on padding) into tmp; input columns [ws, ws+n)
+			// cover their windows and the vector kernels' reads past them.
+			m := (len(out) + 7) &^ 7
+			ws := c0*g.StrideW - g.PadW
+			n := (m-1)*g.StrideW + g.KernelW + 2
+			h := tmp[:m]
+			for r := h0; r < h1; r++ {
+				p := seg[:n]
+				padRow(p, x[r*g.InW:(r+1)*g.InW], ws)
+				hscan(h, p, g.KernelW, g.StrideW)
+				if r == h0 {
+					// The first row's scan is the column scan's first
+					// step: it never falls below -FLT_MAX.
+					copy(out, h)
+					continue
+				}
+				vscan(out, h[:len(out)])
+			}
+		}
+	}
+}
+
+// padRow fills p with src[ws:ws+len(p)], -FLT_MAX where that is outside
+// src.
+func padRow(p, src []float32, ws int) {
+	n := len(p)
+	lo, hi := min(max(-ws, 0), n), min(max(len(src)-ws, 0), n)
+	for i := range p[:lo] {
+		p[i] = -math.MaxFloat32
+	}
+	if hi > lo {
+		copy(p[lo:hi], src[ws+lo:])
+	}
+	for i := range p[hi:] {
+		p[hi+i] = -math.MaxFloat32
+	}
+}
+
+// vscan sets out[i] = h[i] where h[i] > out[i].
+func vscan(out, h []float32) {
+	done := vscanVec(out, h)
+	for i, v := range h[done:] {
+		if v > out[done+i] {
+			out[done+i] = v
+		}
+	}
+}
+
+// hscan sets dst[i] to the scan of the window src[s·i … s·i+k−1].
+func hscan(dst, src []float32, k, s int) {
+	done := hscanVec(dst, src, k, s)
+	for i := done; i < len(dst); i++ {
+		best := float32(-math.MaxFloat32)
+		for _, v := range src[i*s : i*s+k] {
+			if v > best {
+				best = v
+			}
+		}
+		dst[i] = best
 	}
 }
 
@@ -217,8 +272,8 @@ func max3x3Plane(g *graph.PoolGeom, x, y []float32) {
 // strict > scan from -FLT_MAX: m is finite or +Inf, not a NaN, not a zero.
 func maxScanOK(m float32) bool { return m > -math.MaxFloat32 && m != 0 }
 
-// scanMax is Caffe's scan: from -FLT_MAX, rows then columns, strictly
-// greater values replace.
+// scanMax is Caffe's scan: from -FLT_MAX, row by row, strictly greater
+// values replace.
 func scanMax(x []float32, w, hs, he, ws, we int) float32 {
 	best := float32(-math.MaxFloat32)
 	for h := hs; h < he; h++ {

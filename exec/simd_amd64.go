@@ -2,7 +2,11 @@
 
 package exec
 
-import "golang.org/x/sys/cpu"
+import (
+	"math"
+
+	"golang.org/x/sys/cpu"
+)
 
 // hasAVX2 selects the vector kernels of simd_amd64.s (AVX2 with FMA;
 // x/sys/cpu also checks that the OS saves the YMM state).
@@ -21,6 +25,24 @@ func dwRow3AVX2(out, r0, r1, r2, w *float32, n int)
 //
 //go:noescape
 func affineAVX2(row *float32, n int, k *[5]float32, relu bool)
+
+// dwRow3S2AVX2 is dwRow3AVX2 with stride 2: r_ky[2i+kx]; each r_ky must
+// hold 2n+2 values.
+//
+//go:noescape
+func dwRow3S2AVX2(out, r0, r1, r2, w *float32, n int)
+
+// dwRow3S2Vec runs dwRow3S2AVX2 on the longest multiple of 8 of len(out)
+// and returns how many outputs it computed (0 without AVX2).
+func dwRow3S2Vec(out, r0, r1, r2, w []float32) int {
+	n := len(out) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	_, _, _, _ = r0[2*n+1], r1[2*n+1], r2[2*n+1], w[8]
+	dwRow3S2AVX2(&out[0], &r0[0], &r1[0], &r2[0], &w[0], n)
+	return n
+}
 
 // dwRow3Vec runs dwRow3AVX2 on the longest multiple of 8 of len(out) and
 // returns how many outputs it computed (0 without AVX2).
@@ -42,5 +64,60 @@ func affineVec(row []float32, k *[5]float32, relu bool) int {
 		return 0
 	}
 	affineAVX2(&row[0], n, k, relu)
+	return n
+}
+
+//go:noescape
+func hscan3AVX2(dst, src *float32, n, stride int, lowest float32)
+
+//go:noescape
+func hscan2S2AVX2(dst, src *float32, n int, lowest float32)
+
+//go:noescape
+func vscanAVX2(dst, src *float32, n int)
+
+// hscanVec sets dst[i] to the max-pooling scan of src[s·i … s·i+k−1]
+// (from -FLT_MAX, strict >) for the longest multiple of 8 of len(dst)
+// that the kernels cover for this window and src, and returns how many.
+// Windows 3×1 with stride 1 or 2 and 2×1 with stride 2 have kernels.
+func hscanVec(dst, src []float32, k, s int) int {
+	if !hasAVX2 {
+		return 0
+	}
+	n := len(dst) &^ 7
+	var need func(n int) int // values of src the kernel reads
+	switch {
+	case k == 3 && s == 1:
+		need = func(n int) int { return n + 2 }
+	case k == 3 && s == 2:
+		need = func(n int) int { return 2*n + 2 }
+	case k == 2 && s == 2:
+		need = func(n int) int { return 2 * n }
+	default:
+		return 0
+	}
+	for n > 0 && need(n) > len(src) {
+		n -= 8
+	}
+	if n == 0 {
+		return 0
+	}
+	if k == 2 {
+		hscan2S2AVX2(&dst[0], &src[0], n, -math.MaxFloat32)
+	} else {
+		hscan3AVX2(&dst[0], &src[0], n, s, -math.MaxFloat32)
+	}
+	return n
+}
+
+// vscanVec sets dst[i] = src[i] when src[i] > dst[i] for the longest
+// multiple of 8 of len(dst) and returns how many.
+func vscanVec(dst, src []float32) int {
+	n := len(dst) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	_ = src[n-1]
+	vscanAVX2(&dst[0], &src[0], n)
 	return n
 }

@@ -141,3 +141,192 @@ reluloop:
 adone:
 	VZEROUPPER
 	RET
+
+// Max pooling scans. VMAXPS b, a, d sets d = a > b ? a : b, which is Caffe's
+// `if (x > best) best = x` with a = x and b = best: NaN never wins and of
+// equal values (+0, −0) the earlier stays. Each output lane runs its
+// window's scan in row-major order, so results are bit for bit Caffe's.
+
+// func hscan3AVX2(dst, src *float32, n, stride int, lowest float32)
+// dst[i] = scan(src[s·i], src[s·i+1], src[s·i+2]) for i < n (n a multiple
+// of 8, s = stride 1 or 2); with stride 2 src must hold 2n+2 values.
+TEXT ·hscan3AVX2(SB), NOSPLIT, $0-36
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	MOVQ         stride+24(FP), BX
+	VBROADCASTSS lowest+32(FP), Y15
+	CMPQ         BX, $1
+	JNE          s2
+
+s1:
+	CMPQ    CX, $8
+	JLT     hdone
+	VMOVUPS (SI), Y1
+	VMAXPS  Y15, Y1, Y0
+	VMOVUPS 4(SI), Y1
+	VMAXPS  Y0, Y1, Y0
+	VMOVUPS 8(SI), Y1
+	VMAXPS  Y0, Y1, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     s1
+
+s2:
+	CMPQ    CX, $8
+	JLT     hdone
+	// evens src[0,2,…,14], odds src[1,3,…,15], evens2 src[2,4,…,16].
+	VMOVUPS   (SI), Y1
+	VMOVUPS   32(SI), Y2
+	VSHUFPS   $0x88, Y2, Y1, Y3
+	VPERMPD   $0xD8, Y3, Y3
+	VSHUFPS   $0xDD, Y2, Y1, Y4
+	VPERMPD   $0xD8, Y4, Y4
+	VMOVUPS   8(SI), Y1
+	VMOVUPS   40(SI), Y2
+	VSHUFPS   $0x88, Y2, Y1, Y5
+	VPERMPD   $0xD8, Y5, Y5
+	VMAXPS    Y15, Y3, Y0
+	VMAXPS    Y0, Y4, Y0
+	VMAXPS    Y0, Y5, Y0
+	VMOVUPS   Y0, (DI)
+	ADDQ      $64, SI
+	ADDQ      $32, DI
+	SUBQ      $8, CX
+	JMP       s2
+
+hdone:
+	VZEROUPPER
+	RET
+
+// func hscan2S2AVX2(dst, src *float32, n int, lowest float32)
+// dst[i] = scan(src[2i], src[2i+1]) for i < n, n a multiple of 8.
+TEXT ·hscan2S2AVX2(SB), NOSPLIT, $0-28
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS lowest+24(FP), Y15
+
+h2loop:
+	CMPQ    CX, $8
+	JLT     h2done
+	VMOVUPS (SI), Y1
+	VMOVUPS 32(SI), Y2
+	VSHUFPS $0x88, Y2, Y1, Y3
+	VPERMPD $0xD8, Y3, Y3
+	VSHUFPS $0xDD, Y2, Y1, Y4
+	VPERMPD $0xD8, Y4, Y4
+	VMAXPS  Y15, Y3, Y0
+	VMAXPS  Y0, Y4, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $64, SI
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     h2loop
+
+h2done:
+	VZEROUPPER
+	RET
+
+// func vscanAVX2(dst, src *float32, n int)
+// dst[i] = src[i] > dst[i] ? src[i] : dst[i] for i < n, n a multiple of 8.
+TEXT ·vscanAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+
+vloop:
+	CMPQ    CX, $8
+	JLT     vdone
+	VMOVUPS (DI), Y0
+	VMOVUPS (SI), Y1
+	VMAXPS  Y0, Y1, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     vloop
+
+vdone:
+	VZEROUPPER
+	RET
+
+// func dwRow3S2AVX2(out, r0, r1, r2, w *float32, n int)
+// out[i] = Σ w[3·ky+kx]·r_ky[2i+kx] for i < n (n a multiple of 8); each
+// r_ky must hold 2n+2 values. Each row's even, odd and shifted even
+// columns are separated with shuffles, then summed in w's order.
+TEXT ·dwRow3S2AVX2(SB), NOSPLIT, $0-48
+	MOVQ         out+0(FP), DI
+	MOVQ         r0+8(FP), SI
+	MOVQ         r1+16(FP), R8
+	MOVQ         r2+24(FP), R9
+	MOVQ         w+32(FP), AX
+	MOVQ         n+40(FP), CX
+	VBROADCASTSS 0(AX), Y0
+	VBROADCASTSS 4(AX), Y1
+	VBROADCASTSS 8(AX), Y2
+	VBROADCASTSS 12(AX), Y3
+	VBROADCASTSS 16(AX), Y4
+	VBROADCASTSS 20(AX), Y5
+	VBROADCASTSS 24(AX), Y6
+	VBROADCASTSS 28(AX), Y7
+	VBROADCASTSS 32(AX), Y8
+
+s2loop:
+	CMPQ CX, $8
+	JLT  s2done
+	// Row 0.
+	VMOVUPS     (SI), Y10
+	VMOVUPS     32(SI), Y11
+	VSHUFPS     $0x88, Y11, Y10, Y12
+	VPERMPD     $0xD8, Y12, Y12
+	VSHUFPS     $0xDD, Y11, Y10, Y13
+	VPERMPD     $0xD8, Y13, Y13
+	VMOVUPS     8(SI), Y10
+	VMOVUPS     40(SI), Y11
+	VSHUFPS     $0x88, Y11, Y10, Y14
+	VPERMPD     $0xD8, Y14, Y14
+	VMULPS      Y12, Y0, Y9
+	VFMADD231PS Y13, Y1, Y9
+	VFMADD231PS Y14, Y2, Y9
+	// Row 1.
+	VMOVUPS     (R8), Y10
+	VMOVUPS     32(R8), Y11
+	VSHUFPS     $0x88, Y11, Y10, Y12
+	VPERMPD     $0xD8, Y12, Y12
+	VSHUFPS     $0xDD, Y11, Y10, Y13
+	VPERMPD     $0xD8, Y13, Y13
+	VMOVUPS     8(R8), Y10
+	VMOVUPS     40(R8), Y11
+	VSHUFPS     $0x88, Y11, Y10, Y14
+	VPERMPD     $0xD8, Y14, Y14
+	VFMADD231PS Y12, Y3, Y9
+	VFMADD231PS Y13, Y4, Y9
+	VFMADD231PS Y14, Y5, Y9
+	// Row 2.
+	VMOVUPS     (R9), Y10
+	VMOVUPS     32(R9), Y11
+	VSHUFPS     $0x88, Y11, Y10, Y12
+	VPERMPD     $0xD8, Y12, Y12
+	VSHUFPS     $0xDD, Y11, Y10, Y13
+	VPERMPD     $0xD8, Y13, Y13
+	VMOVUPS     8(R9), Y10
+	VMOVUPS     40(R9), Y11
+	VSHUFPS     $0x88, Y11, Y10, Y14
+	VPERMPD     $0xD8, Y14, Y14
+	VFMADD231PS Y12, Y6, Y9
+	VFMADD231PS Y13, Y7, Y9
+	VFMADD231PS Y14, Y8, Y9
+	VMOVUPS     Y9, (DI)
+	ADDQ        $64, SI
+	ADDQ        $64, R8
+	ADDQ        $64, R9
+	ADDQ        $32, DI
+	SUBQ        $8, CX
+	JMP         s2loop
+
+s2done:
+	VZEROUPPER
+	RET

@@ -9,3 +9,9 @@ const hasAVX2 = false
 func dwRow3Vec(out, r0, r1, r2, w []float32) int { return 0 }
 
 func affineVec(row []float32, k *[5]float32, relu bool) int { return 0 }
+
+func hscanVec(dst, src []float32, k, s int) int { return 0 }
+
+func vscanVec(dst, src []float32) int { return 0 }
+
+func dwRow3S2Vec(out, r0, r1, r2, w []float32) int { return 0 }

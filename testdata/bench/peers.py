@@ -17,6 +17,11 @@ median of --iterations forwards after one warm-up. caffetool's time comes
 from `caffetool bench --json`; OpenCV's from net.forward() with the default
 backend and CPU target, cv2.setNumThreads(threads). The output is a
 Markdown table; ratio = caffetool / OpenCV (below 1: caffetool is faster).
+
+On a shared machine, --repeat N runs every measurement N times, the
+tools taking turns, and keeps each tool's lowest median: the run least
+disturbed by other load. --baseline BINARY adds a column for another
+caffetool build (an older commit, say).
 """
 
 import argparse
@@ -86,6 +91,8 @@ def main():
     ap.add_argument("--iterations", type=int, default=10)
     ap.add_argument("--only", help="comma-separated net names to run")
     ap.add_argument("--no-opencv", action="store_true", help="time caffetool only")
+    ap.add_argument("--repeat", type=int, default=1, help="measurements per tool and net; the lowest median is kept")
+    ap.add_argument("--baseline", help="another caffetool binary to time as well (extra column)")
     args = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="caffetool-peers-")
@@ -99,8 +106,9 @@ def main():
             import cv2
             import numpy as np
         only = set(args.only.split(",")) if args.only else None
-        print("| net | input | caffetool ms | OpenCV %s ms | ratio |" % (cv2.__version__ if cv2 else "-"))
-        print("|---|---|---:|---:|---:|")
+        base_col = " baseline ms |" if args.baseline else ""
+        print("| net | input | caffetool ms |%s OpenCV %s ms | ratio |" % (base_col, cv2.__version__ if cv2 else "-"))
+        print("|---|---|---:|%s---:|---:|" % ("---:|" if args.baseline else ""))
         for name, rel, blob in NETS:
             if only and name not in only:
                 continue
@@ -109,15 +117,23 @@ def main():
             init_proto = os.path.join(tmp, "init.prototxt")
             with_fillers(prototxt, init_proto)
             run([tool, "init", init_proto, "-o", weights, "--seed", "1", "--random-bn-stats"])
-            rep = json.loads(run([tool, "bench", prototxt, weights, "--batch", "1",
-                                  "--threads", str(args.threads), "--iterations", str(args.iterations), "--json"]))
-            shape = rep["inputs"][blob]
-            ours = rep["median_ms"]
+            def bench(binary):
+                rep = json.loads(run([binary, "bench", prototxt, weights, "--batch", "1",
+                                      "--threads", str(args.threads), "--iterations", str(args.iterations), "--json"]))
+                return rep["median_ms"], rep["inputs"][blob]
+            ours = theirs = base = float("inf")
+            for _ in range(max(1, args.repeat)):
+                ms, shape = bench(tool)
+                ours = min(ours, ms)
+                if args.baseline:
+                    base = min(base, bench(args.baseline)[0])
+                if cv2 is not None:
+                    theirs = min(theirs, opencv_ms(cv2, np, prototxt, weights, shape, args.threads, args.iterations))
             cell, ratio = "-", "-"
             if cv2 is not None:
-                theirs = opencv_ms(cv2, np, prototxt, weights, shape, args.threads, args.iterations)
                 cell, ratio = "%.1f" % theirs, "%.2f" % (ours / theirs)
-            print("| %s | %s | %.1f | %s | %s |" % (name, "x".join(map(str, shape)), ours, cell, ratio), flush=True)
+            base_cell = " %.1f |" % base if args.baseline else ""
+            print("| %s | %s | %.1f |%s %s | %s |" % (name, "x".join(map(str, shape)), ours, base_cell, cell, ratio), flush=True)
             os.remove(weights)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
