@@ -126,3 +126,26 @@ func sameCount(n *graph.Node, in, out []graph.Shape) error {
 	}
 	return nil
 }
+
+// perChannelParam reads param idx as one value per channel, or as a single
+// value broadcast to every channel when shared (PReLU and Normalize's
+// channel_shared).
+func perChannelParam(n *graph.Node, idx, channels int, shared bool) ([]float32, error) {
+	want := channels
+	if shared {
+		want = 1
+	}
+	p, err := opParam(n, idx, want)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float32, channels)
+	for c := range out {
+		if shared {
+			out[c] = p[0]
+		} else {
+			out[c] = p[c]
+		}
+	}
+	return out, nil
+}

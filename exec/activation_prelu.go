@@ -27,21 +27,9 @@ func newPReLU(n *graph.Node, in, out []graph.Shape) (Layer, error) {
 		return nil, opErr(n, "bottom[0]", "needs at least 2 axes, got shape %v", s)
 	}
 	channels := s[1]
-	want := channels
-	if op.ChannelShared {
-		want = 1
-	}
-	p, err := opParam(n, 0, want)
+	slopes, err := perChannelParam(n, 0, channels, op.ChannelShared)
 	if err != nil {
 		return nil, err
-	}
-	slopes := make([]float32, channels)
-	for c := range slopes {
-		if op.ChannelShared {
-			slopes[c] = p[0]
-		} else {
-			slopes[c] = p[c]
-		}
 	}
 	return &preluLayer{io: newOpIO(n, in, out), slopes: slopes, channels: channels, inner: s.CountRange(2, len(s))}, nil
 }

@@ -48,8 +48,9 @@ func Example() {
 	}
 	fmt.Println("inputs:", x.Inputs()[0].Blob, x.Inputs()[0].Shape)
 	fmt.Println("output:", x.Outputs()[0].Blob, prob.Shape)
-	// conv1 is rewritten in place by BatchNorm, Scale and ReLU; each
-	// version keeps its own tensor.
+	// conv1 is rewritten in place by BatchNorm, Scale and ReLU: the graph
+	// has one value per version (exec.Options{KeepAll: true} keeps each
+	// version's tensor readable after Forward).
 	fmt.Println("conv1 versions:", g.Blob("conv1").Version+1)
 	fmt.Printf("top class: %d (p = %.2f)\n", best, prob.Data[best])
 	// Output:

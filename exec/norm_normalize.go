@@ -37,21 +37,9 @@ func newNormalize(n *graph.Node, in, out []graph.Shape) (Layer, error) {
 		return nil, opErr(n, "bottom[0]", "needs 2 to 4 axes, got shape %v", s)
 	}
 	channels := s[1]
-	want := channels
-	if op.ChannelShared {
-		want = 1
-	}
-	p, err := opParam(n, 0, want)
+	scale, err := perChannelParam(n, 0, channels, op.ChannelShared)
 	if err != nil {
 		return nil, err
-	}
-	scale := make([]float32, channels)
-	for c := range scale {
-		if op.ChannelShared {
-			scale[c] = p[0]
-		} else {
-			scale[c] = p[c]
-		}
 	}
 	return &normalizeLayer{
 		io: newOpIO(n, in, out), acrossSpatial: op.AcrossSpatial, eps: float64(op.Eps), scale: scale,

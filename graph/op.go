@@ -1,5 +1,7 @@
 package graph
 
+import "fmt"
+
 // Op is a layer's typed, default-resolved configuration. Ops hold no
 // weights (those are Node.Params) and no execution state.
 type Op interface {
@@ -42,6 +44,26 @@ type Filler struct {
 	Mean, Std    float32 // defaults 0, 1
 	Sparse       int     // -1 = dense
 	VarianceNorm VarianceNorm
+}
+
+// String is a compact description such as "msra(FAN_IN)" or
+// "gaussian(0,0.01)".
+func (f Filler) String() string {
+	switch f.Type {
+	case "constant":
+		return fmt.Sprintf("constant(%g)", f.Value)
+	case "uniform":
+		return fmt.Sprintf("uniform(%g,%g)", f.Min, f.Max)
+	case "gaussian":
+		s := fmt.Sprintf("gaussian(%g,%g)", f.Mean, f.Std)
+		if f.Sparse >= 0 {
+			s += fmt.Sprintf(" sparse=%d", f.Sparse)
+		}
+		return s
+	case "xavier", "msra":
+		return fmt.Sprintf("%s(%s)", f.Type, f.VarianceNorm)
+	}
+	return f.Type
 }
 
 // DefaultFiller is FillerParameter's all-default value (constant 0).

@@ -212,30 +212,12 @@ func paramInfos(n *graph.Node) []ParamInfo {
 			pi.Name, pi.LrMult, pi.DecayMult = ps.Name, ps.LrMult, ps.DecayMult
 		}
 		if i < len(fillers) {
-			pi.Filler = fillerString(fillers[i])
+			pi.Filler = fillers[i].String()
 		}
 		pi.Loaded = i < len(n.Params) && n.Params[i] != nil
 		out[i] = pi
 	}
 	return out
-}
-
-func fillerString(f graph.Filler) string {
-	switch f.Type {
-	case "constant":
-		return fmt.Sprintf("constant(%g)", f.Value)
-	case "uniform":
-		return fmt.Sprintf("uniform(%g,%g)", f.Min, f.Max)
-	case "gaussian":
-		s := fmt.Sprintf("gaussian(%g,%g)", f.Mean, f.Std)
-		if f.Sparse >= 0 {
-			s += fmt.Sprintf(" sparse=%d", f.Sparse)
-		}
-		return s
-	case "xavier", "msra":
-		return fmt.Sprintf("%s(%s)", f.Type, f.VarianceNorm)
-	}
-	return f.Type
 }
 
 // writeTable prints the layer table; it fits 120 columns.

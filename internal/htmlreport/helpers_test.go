@@ -73,7 +73,7 @@ func dataFor(t testing.TB, net *caffe.Net, file string) Data {
 				pb.Name, pb.LrMult, pb.DecayMult = n.ParamSpecs[i].Name, n.ParamSpecs[i].LrMult, n.ParamSpecs[i].DecayMult
 			}
 			if i < len(fillers) {
-				pb.Filler = fillerString(fillers[i])
+				pb.Filler = fillers[i].String()
 			}
 			pb.Loaded = i < len(n.Params) && n.Params[i] != nil
 			l.ParamBlobs = append(l.ParamBlobs, pb)

@@ -121,7 +121,7 @@ var fillerType = reflect.TypeOf(graph.Filler{})
 
 func fieldString(f reflect.Value) string {
 	if f.Type() == fillerType {
-		return fillerString(f.Interface().(graph.Filler))
+		return f.Interface().(graph.Filler).String()
 	}
 	switch f.Kind() {
 	case reflect.Pointer:
@@ -155,26 +155,6 @@ func fieldString(f reflect.Value) string {
 		return fmt.Sprint(f.Interface())
 	}
 	return "?"
-}
-
-// fillerString is a compact filler description such as "msra(FAN_IN)" or
-// "gaussian(0,0.01)".
-func fillerString(f graph.Filler) string {
-	switch f.Type {
-	case "constant":
-		return fmt.Sprintf("constant(%g)", f.Value)
-	case "uniform":
-		return fmt.Sprintf("uniform(%g,%g)", f.Min, f.Max)
-	case "gaussian":
-		s := fmt.Sprintf("gaussian(%g,%g)", f.Mean, f.Std)
-		if f.Sparse >= 0 {
-			s += fmt.Sprintf(" sparse=%d", f.Sparse)
-		}
-		return s
-	case "xavier", "msra":
-		return fmt.Sprintf("%s(%s)", f.Type, f.VarianceNorm)
-	}
-	return f.Type
 }
 
 // category picks a node's colour class.
