@@ -62,6 +62,81 @@ func genVecAVX512(a *asm) {
 	a.i("VZEROUPPER")
 	a.i("RET")
 
+	// dot4AVX512 is dotAVX512 on four rows at once (a, a+lda, a+2·lda,
+	// a+3·lda, lda in elements) against one y: each row keeps dot's four
+	// accumulators, loop structure, tail and reduction, so every result
+	// has dot's bits, while x is loaded once for four rows and four
+	// weight streams are in flight (a matrix-vector product is
+	// memory-bound; one stream per core leaves bandwidth unused).
+	a.text("dot4AVX512", "func dot4AVX512(a *float32, lda int, y *float32, n int, out *[4]float32)", 40)
+	rows := []string{"SI", "R8", "R9", "R10"}
+	a.i("MOVQ a+0(FP), SI")
+	a.i("MOVQ lda+8(FP), DX")
+	a.i("SHLQ $2, DX")
+	a.i("LEAQ (SI)(DX*1), R8")
+	a.i("LEAQ (R8)(DX*1), R9")
+	a.i("LEAQ (R9)(DX*1), R10")
+	a.i("MOVQ y+16(FP), DI")
+	a.i("MOVQ n+24(FP), CX")
+	for r := 0; r < 16; r++ {
+		a.i("VPXORD Z%d, Z%d, Z%d", r, r, r)
+	}
+	a.i("CMPQ CX, $64")
+	a.i("JLT d4loop16")
+	a.label("d4loop64")
+	for u := 0; u < 4; u++ {
+		a.i("VMOVUPS %d(DI), Z%d", 64*u, 16+u)
+	}
+	for u := 0; u < 4; u++ {
+		for r, p := range rows {
+			a.i("VFMADD231PS %d(%s), Z%d, Z%d", 64*u, p, 16+u, 4*r+u)
+		}
+	}
+	for _, p := range rows {
+		a.i("ADDQ $256, %s", p)
+	}
+	a.i("ADDQ $256, DI")
+	a.i("SUBQ $64, CX")
+	a.i("CMPQ CX, $64")
+	a.i("JGE d4loop64")
+	a.label("d4loop16")
+	a.i("CMPQ CX, $16")
+	a.i("JLT d4tail")
+	a.i("VMOVUPS (DI), Z16")
+	for r, p := range rows {
+		a.i("VFMADD231PS (%s), Z16, Z%d", p, 4*r)
+		a.i("ADDQ $64, %s", p)
+	}
+	a.i("ADDQ $64, DI")
+	a.i("SUBQ $16, CX")
+	a.i("JMP d4loop16")
+	a.label("d4tail")
+	a.i("TESTQ CX, CX")
+	a.i("JZ d4reduce")
+	mask16()
+	a.i("VMOVUPS.Z (DI), K1, Z16")
+	for r, p := range rows {
+		a.i("VMOVUPS.Z (%s), K1, Z17", p)
+		a.i("VFMADD231PS Z16, Z17, Z%d", 4*r+1)
+	}
+	a.label("d4reduce")
+	a.i("MOVQ out+32(FP), AX")
+	for r := range rows {
+		z := 4 * r
+		a.i("VADDPS Z%d, Z%d, Z%d", z+1, z, z)
+		a.i("VADDPS Z%d, Z%d, Z%d", z+3, z+2, z+2)
+		a.i("VADDPS Z%d, Z%d, Z%d", z+2, z, z)
+		a.i("VEXTRACTF64X4 $1, Z%d, Y%d", z, z+1)
+		a.i("VADDPS Y%d, Y%d, Y%d", z+1, z, z)
+		a.i("VEXTRACTF128 $1, Y%d, X%d", z, z+1)
+		a.i("VADDPS X%d, X%d, X%d", z+1, z, z)
+		a.i("VHADDPS X%d, X%d, X%d", z, z, z)
+		a.i("VHADDPS X%d, X%d, X%d", z, z, z)
+		a.i("VMOVSS X%d, %d(AX)", z, 4*r)
+	}
+	a.i("VZEROUPPER")
+	a.i("RET")
+
 	a.text("axpyAVX512", "func axpyAVX512(alpha float32, x, y *float32, n int)", 32)
 	a.i("VBROADCASTSS alpha+0(FP), Z31")
 	a.i("MOVQ x+8(FP), SI")

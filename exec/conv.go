@@ -219,7 +219,7 @@ func newConvolution(n *graph.Node, in, out []graph.Shape) (Layer, error) {
 		l.bandRows = bandRows(g)
 		l.scratch.n = l.colBandLen()
 	}
-	l.im2colRange, l.epiRange, l.epiBandRange, l.dwRange = l.im2colChannels, l.epiChannels, l.epiBandChannels, l.dwChannels
+	l.im2colRange, l.epiRange, l.epiBandRange, l.dwRange = l.im2colRows, l.epiChannels, l.epiBandChannels, l.dwChannels
 	l.winoInRange, l.winoOutRange = l.winoInput, l.winoOutput
 	return l, nil
 }

@@ -30,10 +30,11 @@ func newDWGeom(g *convGeom) *dwGeom {
 func (l *convLayer) dwChannels(lo, hi int) {
 	d := l.dw
 	in, out, kk := d.h*d.w, d.oh*d.ow, d.kh*d.kw
+	var sc dwScratch // zeroed once per share, not per plane: 7×7 planes are many
 	for o := lo; o < hi; o++ {
 		ic := o / d.mult
 		y := l.y[o*out : (o+1)*out]
-		d.plane(l.x[ic*in:(ic+1)*in], l.weight[o*kk:(o+1)*kk], y)
+		d.plane(l.x[ic*in:(ic+1)*in], l.weight[o*kk:(o+1)*kk], y, &sc)
 		if len(l.epi) > 0 {
 			l.passes.apply(o, y)
 		}
@@ -44,9 +45,15 @@ func (l *convLayer) dwChannels(lo, hi int) {
 // zero-padded input plane into (16 KiB: planes up to about 60×60).
 const dwPadded = 4096
 
+// dwScratch is planePadded's buffers: the padded plane and one output row.
+type dwScratch struct {
+	buf [dwPadded]float32
+	tmp [dwPadded / 4]float32
+}
+
 // plane convolves one input plane x with filter w into y.
-func (d *dwGeom) plane(x, w, y []float32) {
-	if d.planePadded(x, w, y) {
+func (d *dwGeom) plane(x, w, y []float32, sc *dwScratch) {
+	if d.planePadded(x, w, y, sc) {
 		return
 	}
 	for oy := 0; oy < d.oh; oy++ {
@@ -181,11 +188,11 @@ func outRange(start, stride, size, n int) (lo, hi int) {
 }
 
 // planePadded is plane for small 3×3 planes on amd64: the plane is copied
-// with its zero padding into a stack buffer, so that every output row,
+// with its zero padding into sc.buf, so that every output row,
 // borders included, is one call of the vector kernel (rounded up to a
 // multiple of 8 outputs, the extra ones computed on padding and dropped).
 // It reports false when it does not apply.
-func (d *dwGeom) planePadded(x, w, y []float32) bool {
+func (d *dwGeom) planePadded(x, w, y []float32, sc *dwScratch) bool {
 	if !hasAVX2 || !d.fast3 {
 		return false
 	}
@@ -195,16 +202,14 @@ func (d *dwGeom) planePadded(x, w, y []float32) bool {
 	if stride*rows > dwPadded || stride < d.pw+d.w {
 		return false
 	}
-	var buf [dwPadded]float32
-	var tmp [dwPadded / 4]float32
-	p := buf[:stride*rows]
+	p := sc.buf[:stride*rows]
 	clear(p)
 	for iy := 0; iy < d.h; iy++ {
 		if r := iy + d.ph; r < rows {
 			copy(p[r*stride+d.pw:], x[iy*d.w:(iy+1)*d.w])
 		}
 	}
-	out := tmp[:m]
+	out := sc.tmp[:m]
 	for oy := 0; oy < d.oh; oy++ {
 		r0 := p[oy*d.sh*stride:]
 		r1, r2 := r0[stride:], r0[2*stride:]

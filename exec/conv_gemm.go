@@ -52,10 +52,10 @@ func (l *convLayer) forwardGEMM() {
 	}
 	oh, ow := g.colSpatial[0], g.colSpatial[1]
 	kk := g.kernel[0] * g.kernel[1]
-	grainC, grainE := grain(kk*l.bandRows*ow), grain(l.bandRows*ow)
+	grainC, grainE := grain(l.bandRows*ow), grain(l.bandRows*ow)
 	for r0 := 0; r0 < oh; r0 += l.bandRows {
 		l.r0, l.r1 = r0, min(oh, r0+l.bandRows)
-		l.par.For(g.imC, grainC, l.im2colRange)
+		l.par.For(g.imC*kk, grainC, l.im2colRange)
 		l.gemmBand(l.r0*ow, l.r1*ow)
 		if len(l.epi) > 0 {
 			l.par.For(g.colC, grainE, l.epiBandRange)
@@ -63,13 +63,12 @@ func (l *convLayer) forwardGEMM() {
 	}
 }
 
-// im2colChannels fills the column rows of input channels [lo, hi) for the
-// current band.
-func (l *convLayer) im2colChannels(lo, hi int) {
+// im2colRows fills column rows [lo, hi) (input channel × kernel
+// offset) for the current band.
+func (l *convLayer) im2colRows(lo, hi int) {
 	g := l.g
 	width := (l.r1 - l.r0) * g.colSpatial[1]
-	kk := g.kernel[0] * g.kernel[1]
-	im2col.Im2col2DBand(g.geom2D(), l.x, l.col[lo*kk*width:], lo, hi, l.r0, l.r1)
+	im2col.Im2col2DBandRows(g.geom2D(), l.x, l.col[lo*width:], lo, hi, l.r0, l.r1)
 }
 
 // gemmBand multiplies each group's weights by the column band holding

@@ -86,6 +86,10 @@ func (l *eltwiseLayer) apply(lo, hi int) {
 			dst[i] = v
 		}
 	case graph.EltwiseSum:
+		if hasAVX2 {
+			l.sumChunks(lo, hi)
+			return
+		}
 		for i := lo; i < hi; i++ {
 			var v float32
 			for k, b := range bottoms {
@@ -104,5 +108,31 @@ func (l *eltwiseLayer) apply(lo, hi int) {
 			}
 			dst[i] = v
 		}
+	}
+}
+
+// sumChunks is the SUM of apply eight lanes at a time, with the scalar
+// loop's bits: per value, from +0, add coeff·bottom (each product rounded)
+// bottom by bottom. A chunk is summed on the stack and stored after every
+// bottom has been read, since the top may alias any bottom.
+func (l *eltwiseLayer) sumChunks(lo, hi int) {
+	var acc [512]float32
+	for i0 := lo; i0 < hi; i0 += len(acc) {
+		i1 := min(i0+len(acc), hi)
+		a := acc[:i1-i0]
+		clear(a)
+		for k, b := range l.bottoms {
+			eltAxpy(a, b.Data[i0:i1], l.coeff[k])
+		}
+		copy(l.top[i0:i1], a)
+	}
+}
+
+// eltAxpy sets acc[i] += float32(c·x[i]) (no fused multiply-add).
+func eltAxpy(acc, x []float32, c float32) {
+	x = x[:len(acc)]
+	i := eltAxpyVec(acc, x, c)
+	for ; i < len(acc); i++ {
+		acc[i] += float32(c * x[i])
 	}
 }

@@ -66,25 +66,17 @@ func (l *lrnLayer) Forward(bottoms, tops []*graph.Tensor) error {
 		return err
 	}
 	src, dst := bottoms[0].Data, tops[0].Data
-	if !sameBuffer(src, dst) {
-		// Each output plane depends on a few input planes only: compute
-		// the planes independently, split across goroutines, with no
-		// scale buffer.
-		l.src, l.dst = src, dst
-		l.par.For(l.num*l.channels, grain(l.h*l.w*l.size), l.planeRange)
-		l.src, l.dst = nil, nil
-		return nil
+	if sameBuffer(src, dst) {
+		// In place: every output plane reads several input planes, so
+		// read from a copy (a blob-sized allocation, as the scale buffer
+		// Caffe keeps would be; nets rarely run LRN in place).
+		src = append([]float32(nil), src...)
 	}
-	// In place: the whole scale is computed before any write.
-	var scale []float64
-	if l.within {
-		scale = l.withinScale(src)
-	} else {
-		scale = l.acrossScale(src)
-	}
-	for i, x := range src {
-		dst[i] = float32(float64(x) * l.pow(scale[i]))
-	}
+	// Each output plane depends on a few input planes only: compute the
+	// planes independently, split across goroutines, with no scale buffer.
+	l.src, l.dst = src, dst
+	l.par.For(l.num*l.channels, grain(l.h*l.w*l.size), l.planeRange)
+	l.src, l.dst = nil, nil
 	return nil
 }
 
@@ -100,12 +92,12 @@ func (l *lrnLayer) pow(s float64) float64 {
 }
 
 // lrnPlanes computes output planes [lo, hi) (index n·C + c) from l.src,
-// which must not alias l.dst. The sums run in the same order as
-// acrossScale and withinScale.
+// which must not alias l.dst.
 func (l *lrnLayer) lrnPlanes(lo, hi int) {
 	plane := l.h * l.w
 	const chunk = 256
 	var sum [chunk]float64
+	var acc32 [chunk]float32
 	coef := l.alpha / float64(l.size)
 	div := float64(l.size * l.size)
 	for p := lo; p < hi; p++ {
@@ -131,6 +123,10 @@ func (l *lrnLayer) lrnPlanes(lo, hi int) {
 		n, c := p/l.channels, p%l.channels
 		base := n * l.channels * plane
 		cLo, cHi := max(c-l.pre, 0), min(c-l.pre+l.size, l.channels)
+		if l.beta == 0.75 {
+			l.across75(y, x, l.src[base+cLo*plane:base+cHi*plane], plane, acc32[:])
+			continue
+		}
 		for i0 := 0; i0 < plane; i0 += chunk {
 			i1 := min(i0+chunk, plane)
 			acc := sum[:i1-i0]
@@ -147,48 +143,44 @@ func (l *lrnLayer) lrnPlanes(lo, hi int) {
 	}
 }
 
-func (l *lrnLayer) acrossScale(x []float32) []float64 {
-	plane := l.h * l.w
-	scale := make([]float64, len(x))
-	coef := l.alpha / float64(l.size)
-	for n := 0; n < l.num; n++ {
-		base := n * l.channels * plane
-		for c := 0; c < l.channels; c++ {
-			lo, hi := max(c-l.pre, 0), min(c-l.pre+l.size, l.channels)
-			out := scale[base+c*plane : base+(c+1)*plane]
-			for j := lo; j < hi; j++ {
-				for i, v := range x[base+j*plane : base+(j+1)*plane] {
-					out[i] += float64(v) * float64(v)
-				}
-			}
-			for i := range out {
-				out[i] = l.k + coef*out[i]
-			}
+// across75 is ACROSS_CHANNELS with β = 0.75 (AlexNet, GoogLeNet, CaffeNet)
+// in float32, as Caffe computes it: y = x / (r·√r), r = √(k + α/n·Σ x²),
+// the sum over the window's planes win (len(win)/plane of them, in
+// channel order) chunk by chunk in acc. lrnSqAcc and lrnPow75 run 8 lanes
+// at a time where the CPU allows and give the scalar loops' bits.
+func (l *lrnLayer) across75(y, x, win []float32, plane int, acc []float32) {
+	k, coef := float32(l.k), float32(l.alpha/float64(l.size))
+	for i0 := 0; i0 < plane; i0 += len(acc) {
+		i1 := min(i0+len(acc), plane)
+		a := acc[:i1-i0]
+		clear(a)
+		for j := 0; j < len(win); j += plane {
+			lrnSqAcc(a, win[j+i0:j+i1])
 		}
+		lrnPow75(y[i0:i1], x[i0:i1], a, k, coef)
 	}
-	return scale
 }
 
-func (l *lrnLayer) withinScale(x []float32) []float64 {
-	plane := l.h * l.w
-	scale := make([]float64, len(x))
-	div := float64(l.size * l.size)
-	for p := 0; p < l.num*l.channels; p++ {
-		in := x[p*plane : (p+1)*plane]
-		out := scale[p*plane : (p+1)*plane]
-		for y := 0; y < l.h; y++ {
-			y0, y1 := max(y-l.pre, 0), min(y-l.pre+l.size, l.h)
-			for xx := 0; xx < l.w; xx++ {
-				x0, x1 := max(xx-l.pre, 0), min(xx-l.pre+l.size, l.w)
-				var sum float64
-				for yy := y0; yy < y1; yy++ {
-					for _, v := range in[yy*l.w+x0 : yy*l.w+x1] {
-						sum += float64(v) * float64(v)
-					}
-				}
-				out[y*l.w+xx] = 1 + l.alpha*(sum/div)
-			}
-		}
+// lrnSqAcc sets acc[i] += x[i]·x[i] (two roundings, no fused multiply-add).
+func lrnSqAcc(acc, x []float32) {
+	x = x[:len(acc)]
+	i := lrnSqAccVec(acc, x)
+	for ; i < len(acc); i++ {
+		acc[i] += float32(x[i] * x[i])
 	}
-	return scale
 }
+
+// lrnPow75 sets y[i] = x[i] / (r·√r) with r = √(k + coef·s[i]), every
+// operation rounded to float32 once.
+func lrnPow75(y, x, s []float32, k, coef float32) {
+	x, s = x[:len(y)], s[:len(y)]
+	i := lrnPow75Vec(y, x, s, k, coef)
+	for ; i < len(y); i++ {
+		r := sqrt32(k + float32(coef*s[i]))
+		y[i] = x[i] / float32(r*sqrt32(r))
+	}
+}
+
+// sqrt32 is the correctly rounded float32 square root (the float64 root
+// of a float32 rounds to the same float32).
+func sqrt32(v float32) float32 { return float32(math.Sqrt(float64(v))) }

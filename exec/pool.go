@@ -98,6 +98,7 @@ func (l *poolLayer) Forward(bottoms, tops []*graph.Tensor) error {
 // MAX argmax into mask when it is not nil).
 func poolPlanes(method graph.PoolMethod, g *graph.PoolGeom, planes int, x, y, mask []float32) {
 	inSz, outSz := g.InH*g.InW, g.OutH*g.OutW
+	var sc maxScratch // zeroed once per call, not per plane: small planes are many
 	for p := 0; p < planes; p++ {
 		xp := x[p*inSz : (p+1)*inSz]
 		yp := y[p*outSz : (p+1)*outSz]
@@ -110,7 +111,7 @@ func poolPlanes(method graph.PoolMethod, g *graph.PoolGeom, planes int, x, y, ma
 			if mp != nil {
 				maxPlane(g, xp, yp, mp)
 			} else {
-				maxSepPlane(g, xp, yp)
+				maxSepPlane(g, xp, yp, &sc)
 			}
 		case graph.PoolAve:
 			avePlane(g, xp, yp)
@@ -155,10 +156,9 @@ func maxPlane(g *graph.PoolGeom, x, y, mask []float32) {
 // replace the scan's -FLT_MAX start, exactly as if the window were
 // clipped; rows outside are skipped. Both scans run eight outputs at a
 // time on amd64 (hscanVec, vscanVec).
-func maxSepPlane(g *graph.PoolGeom, x, y []float32) {
-	const chunk = 128
-	var tmp [chunk]float32
-	var seg [2*chunk + 16]float32 // one padded input row segment
+func maxSepPlane(g *graph.PoolGeom, x, y []float32, sc *maxScratch) {
+	const chunk = maxChunk
+	tmp, seg := &sc.tmp, &sc.seg[0]
 	// Outputs per chunk, a multiple of 8: their windows must fit in seg.
 	per := min(chunk, ((len(seg)-g.KernelW-2)/g.StrideW+1)&^7)
 	if per < 8 { // huge windows or strides: scan each window
@@ -167,9 +167,13 @@ func maxSepPlane(g *graph.PoolGeom, x, y []float32) {
 		}
 		return
 	}
+	if g.KernelH == 3 && g.KernelW == 3 && (g.StrideW == 1 || g.StrideW == 2) && hasAVX2 {
+		max3x3Plane(g, x, y, sc)
+		return
+	}
 	// Small planes: scan every input row once (a window row is shared by
 	// KernelH/StrideH output rows), keeping the results on the stack.
-	var cache [4096]float32
+	cache := &sc.cache
 	if m := (g.OutW + 7) &^ 7; g.OutW <= per && g.InH*m <= len(cache) {
 		n := (m-1)*g.StrideW + g.KernelW + 2
 		for r := 0; r < g.InH; r++ {
@@ -226,6 +230,66 @@ func maxSepPlane(g *graph.PoolGeom, x, y []float32) {
 			}
 		}
 	}
+}
+
+// max3x3Plane is maxSepPlane for 3×3 windows with horizontal stride 1 or
+// 2 (AlexNet, SqueezeNet, GoogLeNet): each output row whose window has
+// all three rows inside the image takes one pool3Vec call, which runs the
+// separable scans in registers. Rows are read in place when no window of
+// the row reaches outside the image (pad 0, no ceil-mode overhang), else
+// from -FLT_MAX padded copies. Clipped rows and leftover outputs take
+// maxRow.
+func max3x3Plane(g *graph.PoolGeom, x, y []float32, sc *maxScratch) {
+	const chunk = maxChunk
+	s := g.StrideW
+	direct := g.PadW == 0 && (g.OutW-1)*s+3 <= g.InW
+	for ph := 0; ph < g.OutH; ph++ {
+		hs := ph*g.StrideH - g.PadH
+		if hs < 0 || hs+3 > g.InH {
+			maxRow(g, x, y, ph, 0, g.OutW)
+			continue
+		}
+		out := y[ph*g.OutW : (ph+1)*g.OutW]
+		c0 := 0
+		if direct {
+			b := hs * g.InW
+			r0, r1, r2 := x[b:], x[b+g.InW:], x[b+2*g.InW:]
+			// Whole blocks of 8 into tmp, the extra outputs on whatever
+			// follows the row (dropped), when the plane holds their reads.
+			if m := (len(out) + 7) &^ 7; m <= maxChunk && pool3Vec(sc.tmp[:m], r0, r1, r2, s) == m {
+				copy(out, sc.tmp[:m])
+				continue
+			}
+			c0 = pool3Vec(out, r0, r1, r2, s)
+		}
+		for ; c0 < g.OutW; c0 += chunk {
+			o := out[c0:min(g.OutW, c0+chunk)]
+			// Whole blocks of 8 (the extra outputs on padding) into tmp.
+			m := (len(o) + 7) &^ 7
+			ws := c0*s - g.PadW
+			n := (m-1)*s + 3 + 2
+			for k := range sc.seg {
+				r := hs + k
+				padRow(sc.seg[k][:n], x[r*g.InW:(r+1)*g.InW], ws)
+			}
+			done := pool3Vec(sc.tmp[:m], sc.seg[0][:n], sc.seg[1][:n], sc.seg[2][:n], s)
+			copy(o, sc.tmp[:done])
+			if done < len(o) {
+				maxRow(g, x, y, ph, c0+done, c0+len(o))
+			}
+		}
+	}
+}
+
+// maxChunk is the number of outputs a row segment serves.
+const maxChunk = 128
+
+// maxScratch holds the mask-free MAX path's row buffers, allocated once
+// per call (zeroing 20 KB per plane cost more than pooling a 6×6 plane).
+type maxScratch struct {
+	tmp   [maxChunk]float32
+	seg   [3][2*maxChunk + 16]float32 // padded input row segments
+	cache [4096]float32               // row scans of a small plane
 }
 
 // padRow fills p with src[ws:ws+len(p)], -FLT_MAX where that is outside

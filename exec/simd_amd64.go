@@ -121,3 +121,69 @@ func vscanVec(dst, src []float32) int {
 	vscanAVX2(&dst[0], &src[0], n)
 	return n
 }
+
+//go:noescape
+func lrnSqAccAVX2(acc, x *float32, n int)
+
+//go:noescape
+func lrnPow75AVX2(y, x, s *float32, n int, k, coef float32)
+
+// lrnSqAccVec runs lrnSqAccAVX2 on the longest multiple of 8 of len(acc)
+// (x at least as long) and returns how many values it did.
+func lrnSqAccVec(acc, x []float32) int {
+	n := len(acc) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	_ = x[n-1]
+	lrnSqAccAVX2(&acc[0], &x[0], n)
+	return n
+}
+
+// lrnPow75Vec runs lrnPow75AVX2 on the longest multiple of 8 of len(y)
+// (x and s at least as long) and returns how many values it did.
+func lrnPow75Vec(y, x, s []float32, k, coef float32) int {
+	n := len(y) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	_, _ = x[n-1], s[n-1]
+	lrnPow75AVX2(&y[0], &x[0], &s[0], n, k, coef)
+	return n
+}
+
+//go:noescape
+func eltAxpyAVX2(acc, x *float32, n int, c float32)
+
+// eltAxpyVec runs eltAxpyAVX2 on the longest multiple of 8 of len(acc)
+// (x at least as long) and returns how many values it did.
+func eltAxpyVec(acc, x []float32, c float32) int {
+	n := len(acc) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	_ = x[n-1]
+	eltAxpyAVX2(&acc[0], &x[0], n, c)
+	return n
+}
+
+//go:noescape
+func pool3AVX2(dst, r0, r1, r2 *float32, n, stride int, lowest float32)
+
+// pool3Vec runs pool3AVX2 (stride s, 1 or 2) on the longest multiple of 8
+// of len(dst) whose windows, and the kernel's reads past them, fit in
+// r0, r1 and r2, and returns how many outputs it computed.
+func pool3Vec(dst, r0, r1, r2 []float32, s int) int {
+	if !hasAVX2 || (s != 1 && s != 2) {
+		return 0
+	}
+	n := len(dst) &^ 7
+	for n > 0 && s*n+2 > min(len(r0), len(r1), len(r2)) {
+		n -= 8
+	}
+	if n == 0 {
+		return 0
+	}
+	pool3AVX2(&dst[0], &r0[0], &r1[0], &r2[0], n, s, -math.MaxFloat32)
+	return n
+}

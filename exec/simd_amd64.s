@@ -330,3 +330,197 @@ s2loop:
 s2done:
 	VZEROUPPER
 	RET
+
+// func lrnSqAccAVX2(acc, x *float32, n int)
+// acc[i] += x[i]·x[i] for i < n (n a multiple of 8), multiply then add:
+// the scalar loop's two roundings.
+TEXT ·lrnSqAccAVX2(SB), NOSPLIT, $0-24
+	MOVQ acc+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+
+sqloop:
+	CMPQ    CX, $8
+	JLT     sqdone
+	VMOVUPS (SI), Y0
+	VMULPS  Y0, Y0, Y0
+	VADDPS  (DI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     sqloop
+
+sqdone:
+	VZEROUPPER
+	RET
+
+// func lrnPow75AVX2(y, x, s *float32, n int, k, coef float32)
+// y[i] = x[i] / (r·√r), r = √(k + coef·s[i]), for i < n (n a multiple of
+// 8); each operation rounds once, as the scalar loop (no fused ops).
+TEXT ·lrnPow75AVX2(SB), NOSPLIT, $0-40
+	MOVQ         y+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         s+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS k+32(FP), Y0
+	VBROADCASTSS coef+36(FP), Y1
+
+powloop:
+	CMPQ    CX, $8
+	JLT     powdone
+	VMULPS  (DX), Y1, Y2
+	VADDPS  Y0, Y2, Y2
+	VSQRTPS Y2, Y3
+	VSQRTPS Y3, Y4
+	VMULPS  Y4, Y3, Y3
+	VMOVUPS (SI), Y5
+	VDIVPS  Y3, Y5, Y5
+	VMOVUPS Y5, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	ADDQ    $32, DX
+	SUBQ    $8, CX
+	JMP     powloop
+
+powdone:
+	VZEROUPPER
+	RET
+
+// func eltAxpyAVX2(acc, x *float32, n int, c float32)
+// acc[i] += c·x[i] for i < n (n a multiple of 8), multiply then add: the
+// scalar loop's two roundings.
+TEXT ·eltAxpyAVX2(SB), NOSPLIT, $0-28
+	MOVQ         acc+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS c+24(FP), Y0
+
+axloop:
+	CMPQ    CX, $16
+	JLT     axone
+	VMULPS  (SI), Y0, Y1
+	VMULPS  32(SI), Y0, Y2
+	VADDPS  (DI), Y1, Y1
+	VADDPS  32(DI), Y2, Y2
+	VMOVUPS Y1, (DI)
+	VMOVUPS Y2, 32(DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	SUBQ    $16, CX
+	JMP     axloop
+
+axone:
+	CMPQ    CX, $8
+	JLT     axdone
+	VMULPS  (SI), Y0, Y1
+	VADDPS  (DI), Y1, Y1
+	VMOVUPS Y1, (DI)
+
+axdone:
+	VZEROUPPER
+	RET
+
+// func pool3AVX2(dst, r0, r1, r2 *float32, n, stride int, lowest float32)
+// 3×3 max pooling of one output row: dst[i] = scan of the window rows
+// r_k[s·i … s·i+2], k = 0, 1, 2, for i < n (n a multiple of 8, s = stride
+// 1 or 2; each r_k must hold s·n+2 values). Each row is scanned as
+// hscan3AVX2 does, then the rows top to bottom as vscanAVX2 does: the
+// same operations in the same order as the separable path.
+TEXT ·pool3AVX2(SB), NOSPLIT, $0-52
+	MOVQ         dst+0(FP), DI
+	MOVQ         r0+8(FP), SI
+	MOVQ         r1+16(FP), R8
+	MOVQ         r2+24(FP), R9
+	MOVQ         n+32(FP), CX
+	MOVQ         stride+40(FP), BX
+	VBROADCASTSS lowest+48(FP), Y15
+	CMPQ         BX, $1
+	JNE          p3s2
+
+p3s1:
+	CMPQ CX, $8
+	JLT  p3done
+	VMOVUPS (SI), Y1
+	VMAXPS  Y15, Y1, Y0
+	VMOVUPS 4(SI), Y1
+	VMAXPS  Y0, Y1, Y0
+	VMOVUPS 8(SI), Y1
+	VMAXPS  Y0, Y1, Y0
+	VMOVUPS (R8), Y1
+	VMAXPS  Y15, Y1, Y6
+	VMOVUPS 4(R8), Y1
+	VMAXPS  Y6, Y1, Y6
+	VMOVUPS 8(R8), Y1
+	VMAXPS  Y6, Y1, Y6
+	VMAXPS  Y0, Y6, Y0
+	VMOVUPS (R9), Y1
+	VMAXPS  Y15, Y1, Y6
+	VMOVUPS 4(R9), Y1
+	VMAXPS  Y6, Y1, Y6
+	VMOVUPS 8(R9), Y1
+	VMAXPS  Y6, Y1, Y6
+	VMAXPS  Y0, Y6, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, R8
+	ADDQ    $32, R9
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     p3s1
+
+p3s2:
+	CMPQ CX, $8
+	JLT  p3done
+	VMOVUPS (SI), Y1
+	VMOVUPS 32(SI), Y2
+	VSHUFPS $0x88, Y2, Y1, Y3
+	VPERMPD $0xD8, Y3, Y3
+	VSHUFPS $0xDD, Y2, Y1, Y4
+	VPERMPD $0xD8, Y4, Y4
+	VMOVUPS 8(SI), Y1
+	VMOVUPS 40(SI), Y2
+	VSHUFPS $0x88, Y2, Y1, Y5
+	VPERMPD $0xD8, Y5, Y5
+	VMAXPS  Y15, Y3, Y0
+	VMAXPS  Y0, Y4, Y0
+	VMAXPS  Y0, Y5, Y0
+	VMOVUPS (R8), Y1
+	VMOVUPS 32(R8), Y2
+	VSHUFPS $0x88, Y2, Y1, Y3
+	VPERMPD $0xD8, Y3, Y3
+	VSHUFPS $0xDD, Y2, Y1, Y4
+	VPERMPD $0xD8, Y4, Y4
+	VMOVUPS 8(R8), Y1
+	VMOVUPS 40(R8), Y2
+	VSHUFPS $0x88, Y2, Y1, Y5
+	VPERMPD $0xD8, Y5, Y5
+	VMAXPS  Y15, Y3, Y6
+	VMAXPS  Y6, Y4, Y6
+	VMAXPS  Y6, Y5, Y6
+	VMAXPS  Y0, Y6, Y0
+	VMOVUPS (R9), Y1
+	VMOVUPS 32(R9), Y2
+	VSHUFPS $0x88, Y2, Y1, Y3
+	VPERMPD $0xD8, Y3, Y3
+	VSHUFPS $0xDD, Y2, Y1, Y4
+	VPERMPD $0xD8, Y4, Y4
+	VMOVUPS 8(R9), Y1
+	VMOVUPS 40(R9), Y2
+	VSHUFPS $0x88, Y2, Y1, Y5
+	VPERMPD $0xD8, Y5, Y5
+	VMAXPS  Y15, Y3, Y6
+	VMAXPS  Y6, Y4, Y6
+	VMAXPS  Y6, Y5, Y6
+	VMAXPS  Y0, Y6, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, R8
+	ADDQ    $64, R9
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     p3s2
+
+p3done:
+	VZEROUPPER
+	RET

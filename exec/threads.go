@@ -3,6 +3,7 @@ package exec
 import (
 	"runtime"
 	"sync"
+	"time"
 )
 
 // parallel splits a layer's work across goroutines. A Net owns one and
@@ -115,9 +116,35 @@ func startWorkers(n int) {
 	defer workersMu.Unlock()
 	for ; workerCount < n; workerCount++ {
 		go func() {
-			for t := range workQueue {
+			for {
+				t, ok := nextTask()
+				if !ok {
+					return
+				}
 				t.run()
 			}
 		}()
 	}
+}
+
+// workerSpin is how long an idle worker keeps polling the queue before it
+// blocks. A forward pass calls For every few tens of microseconds; a
+// worker that has gone to sleep takes about as long to wake up, which the
+// caller would spend waiting for it.
+const workerSpin = 50 * time.Microsecond
+
+// nextTask returns the next task, polling for workerSpin (yielding the
+// processor to other goroutines between polls) before blocking.
+func nextTask() (task, bool) {
+	start := time.Now()
+	for time.Since(start) < workerSpin {
+		select {
+		case t, ok := <-workQueue:
+			return t, ok
+		default:
+			runtime.Gosched()
+		}
+	}
+	t, ok := <-workQueue
+	return t, ok
 }

@@ -39,3 +39,37 @@ func TestIm2colBandMatchesWhole(t *testing.T) {
 		}
 	}
 }
+
+// Any range of column-matrix rows of a band (cutting through channels)
+// equals those rows of the whole column matrix.
+func TestIm2colBandRowsMatchesWhole(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, g := range randGeoms(r, 300) {
+		im := randSlice(r, g.C*g.H*g.W)
+		whole := direct(g, im)
+		oh, ow := g.Out()
+		k := g.KH * g.KW
+		q0 := r.IntN(g.C * k)
+		q1 := q0 + 1 + r.IntN(g.C*k-q0)
+		r0 := r.IntN(oh)
+		r1 := r0 + 1 + r.IntN(oh-r0)
+		width := (r1 - r0) * ow
+		n := (q1 - q0) * width
+		const guard = 3
+		col := nanSlice(n + guard)
+		Im2col2DBandRows(g, im, col, q0, q1, r0, r1)
+		for i := n; i < n+guard; i++ {
+			if !math.IsNaN(float64(col[i])) {
+				t.Fatalf("%+v: wrote past the band at %d", g, i)
+			}
+		}
+		for row := 0; row < q1-q0; row++ {
+			src := (q0 + row) * oh * ow
+			for j := 0; j < width; j++ {
+				if got, want := col[row*width+j], whole[src+r0*ow+j]; got != want {
+					t.Fatalf("%+v rows [%d,%d) r[%d,%d): row %d col %d = %v, want %v", g, q0, q1, r0, r1, row, j, got, want)
+				}
+			}
+		}
+	}
+}

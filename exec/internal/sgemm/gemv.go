@@ -44,6 +44,19 @@ func vector(s []float32, k, ld int, strided bool) ([]float32, func()) {
 func (pr *problem) dotRows(mat []float32, ld int, x []float32, rows, inc int) {
 	k := len(x)
 	pr.split(rows, k, 1, func(r0, r1 int) {
+		if pr.isa.dot4 != nil {
+			for ; r1-r0 >= 4; r0 += 4 {
+				d := pr.isa.dot4(mat[r0*ld:], ld, x)
+				for q, v := range d {
+					s := pr.alpha * v
+					o := &pr.c[(r0+q)*inc]
+					if pr.beta != 0 {
+						s += pr.beta * *o
+					}
+					*o = s
+				}
+			}
+		}
 		for i := r0; i < r1; i++ {
 			s := pr.alpha * pr.isa.dot(mat[i*ld:i*ld+k], x)
 			o := &pr.c[i*inc]

@@ -34,6 +34,11 @@ type isa struct {
 	// dot returns x·y; axpy does y += alpha·x (len(x) == len(y)).
 	dot  func(x, y []float32) float32
 	axpy func(alpha float32, x, y []float32)
+
+	// dot4, if set, returns the dot products of y with the four rows of a
+	// starting at 0, lda, 2·lda and 3·lda (each len(y) long), each with
+	// dot's bits: one pass streaming four rows at once.
+	dot4 func(a []float32, lda int, y []float32) [4]float32
 }
 
 // kernels lists the implementations this CPU can run, fastest first;

@@ -20,6 +20,9 @@ func dotAVX512(x, y *float32, n int) float32
 func axpyAVX512(alpha float32, x, y *float32, n int)
 
 //go:noescape
+func dot4AVX512(a *float32, lda int, y *float32, n int, out *[4]float32)
+
+//go:noescape
 func packATAVX512(dst, src *float32, lda, blocks int)
 
 //go:noescape
@@ -92,6 +95,17 @@ var avx512ISA = &isa{
 		}
 		_ = y[len(x)-1]
 		return dotAVX512(&x[0], &y[0], len(x))
+	},
+	dot4: func(a []float32, lda int, y []float32) (out [4]float32) {
+		if len(y) == 0 {
+			return out
+		}
+		if lda < len(y) {
+			panic("sgemm: dot4 rows overlap")
+		}
+		_ = a[3*lda+len(y)-1]
+		dot4AVX512(&a[0], lda, &y[0], len(y), &out)
+		return out
 	},
 	axpy: func(alpha float32, x, y []float32) {
 		if len(x) == 0 {
