@@ -15,8 +15,8 @@ type Options struct {
 	// Observe, when set, is called after each layer runs, once per top,
 	// with the value and its tensor (for dumps and comparisons). The tensor
 	// is the net's own buffer, valid during the call: copy it to keep it.
-	// With Observe set, no layer is fused into another, so every value is
-	// computed and seen.
+	// With Observe set, no layer is fused into another and every Concat
+	// copies, so every value is computed and seen.
 	Observe func(v *graph.Value, t *graph.Tensor)
 	// Threads is the number of goroutines a layer may use; 0 (or less)
 	// means runtime.GOMAXPROCS(0). The GEMM's share of it is set
@@ -87,7 +87,8 @@ func (net *Net) Memory() MemoryStats { return net.mem }
 
 // Role says how node n runs: "" when its layer runs on its own, "view"
 // when it only relabels or copies data and shares its bottom's buffer
-// instead of running (Reshape, Flatten, Split, Dropout at test time),
+// instead of running (Reshape, Flatten, Split, Dropout at test time; a
+// Concat whose bottoms are computed straight into its output),
 // "fused into X" when convolution X computes it in its output pass.
 func (net *Net) Role(n *graph.Node) string {
 	if c := net.fusedInto[n]; c != nil {
@@ -157,10 +158,12 @@ func (net *Net) build() error {
 		layers[i], kinds[i] = l, nodeKindOf(n, l)
 	}
 	var fused map[*graph.Node]*graph.Node
+	var views map[*graph.Value]sliceView
 	if net.opts.Observe == nil {
 		fused = fuseChains(nodes, layers, kinds, kept)
+		views = concatViews(nodes, layers, kinds, kept)
 	}
-	plan := planMemory(nodes, layers, kinds, kept)
+	plan := planMemory(nodes, layers, kinds, kept, views)
 	if err := checkBudget(g, plan.bytes(), 4*int64(maxScratch)); err != nil {
 		return err
 	}
@@ -172,8 +175,8 @@ func (net *Net) build() error {
 	visible := map[*graph.Value]bool{}
 	for _, n := range nodes {
 		for _, t := range n.Tops {
-			n := t.Shape.Count() // capacity n too: a layer that resizes its top cannot reach past it
-			tensors[t] = &graph.Tensor{Shape: t.Shape.Clone(), Data: buffers[plan.slot[t]][:n:n]}
+			n, o := t.Shape.Count(), plan.off[t] // capacity n too: a layer that resizes its top cannot reach past it
+			tensors[t] = &graph.Tensor{Shape: t.Shape.Clone(), Data: buffers[plan.slot[t]][o : o+n : o+n]}
 			if kept(t) {
 				visible[t] = true
 			}

@@ -14,7 +14,8 @@ const (
 	kindInPlace
 	// kindView: the layer only copies (Reshape, Flatten, Split, Dropout
 	// at test time); it does not run and each top is its source bottom's
-	// buffer.
+	// buffer. A Concat becomes one when its bottoms are written straight
+	// into its output (concatViews).
 	kindView
 	// kindFused: computed inside its producer's output pass (a ReLU after
 	// a convolution); it does not run and its top is its bottom's buffer.
@@ -56,7 +57,8 @@ func viewSource(n *graph.Node, l Layer, i int) *graph.Value {
 // the next value that needs one, the closest in size first.
 type memPlan struct {
 	slot  map[*graph.Value]int
-	sizes []int // elements per slot
+	off   map[*graph.Value]int // start within the slot (0 when absent)
+	sizes []int                // elements per slot
 }
 
 // bytes is the total size of the planned buffers.
@@ -70,8 +72,10 @@ func (p *memPlan) bytes() int64 {
 
 // planMemory walks the nodes in order. kept values are never overwritten:
 // their slots are pinned from the moment they are produced.
-func planMemory(nodes []*graph.Node, layers []Layer, kinds []nodeKind, kept func(*graph.Value) bool) *memPlan {
-	p := &memPlan{slot: map[*graph.Value]int{}}
+// Values in views (concatViews) live inside their Concat's output, which
+// takes its slot when the first of them is produced.
+func planMemory(nodes []*graph.Node, layers []Layer, kinds []nodeKind, kept func(*graph.Value) bool, views map[*graph.Value]sliceView) *memPlan {
+	p := &memPlan{slot: map[*graph.Value]int{}, off: map[*graph.Value]int{}}
 	var refs []int // live values holding each slot
 	var pinned []bool
 	var free []int
@@ -130,6 +134,19 @@ func planMemory(nodes []*graph.Node, layers []Layer, kinds []nodeKind, kept func
 		s := p.slot[b]
 		return !kept(b) && readers[b] == 1 && !pinned[s] && refs[s] == 1
 	}
+	// inView holds t inside its Concat's output when it has a view.
+	inView := func(t *graph.Value) bool {
+		sv, ok := views[t]
+		if !ok {
+			return false
+		}
+		if _, ok := p.slot[sv.whole]; !ok {
+			hold(sv.whole, alloc(sv.whole.Shape.Count()))
+		}
+		hold(t, p.slot[sv.whole])
+		p.off[t] = sv.off
+		return true
+	}
 	for i, n := range nodes {
 		switch kinds[i] {
 		case kindInput:
@@ -140,13 +157,22 @@ func planMemory(nodes []*graph.Node, layers []Layer, kinds []nodeKind, kept func
 			}
 		case kindView, kindFused:
 			for j, t := range n.Tops {
-				hold(t, p.slot[viewSource(n, layers[i], j)])
+				if _, done := p.slot[t]; done || inView(t) {
+					continue // a viewed Concat's output, held since its first part
+				}
+				src := viewSource(n, layers[i], j)
+				hold(t, p.slot[src])
+				p.off[t] = p.off[src]
 			}
 		default:
 			for _, t := range n.Tops {
+				if inView(t) {
+					continue
+				}
 				if kinds[i] == kindInPlace {
 					if b := inPlaceBottom(n, t); b != nil && overwritable(b) && !holdsSlot(p, n.Tops, t, p.slot[b]) {
 						hold(t, p.slot[b])
+						p.off[t] = p.off[b]
 						continue
 					}
 				}
@@ -167,6 +193,94 @@ func planMemory(nodes []*graph.Node, layers []Layer, kinds []nodeKind, kept func
 		}
 	}
 	return p
+}
+
+// sliceView places a value off elements into the buffer of whole.
+type sliceView struct {
+	whole *graph.Value
+	off   int
+}
+
+// concatViews finds the Concats whose output is one contiguous run per
+// bottom (nothing before the concat axis but a count of 1) and whose
+// every bottom can be computed straight into its run, so the Concat has
+// nothing to copy. It marks them kindView and returns the placement of
+// each value written into a run: the bottom, and through layers fused
+// into a convolution, the convolution's own top.
+func concatViews(nodes []*graph.Node, layers []Layer, kinds []nodeKind, kept func(*graph.Value) bool) map[*graph.Value]sliceView {
+	pos := make(map[*graph.Node]int, len(nodes))
+	for i, n := range nodes {
+		pos[n] = i
+	}
+	views := map[*graph.Value]sliceView{}
+	for i, n := range nodes {
+		c, ok := layers[i].(*concatLayer)
+		if !ok || c.b.outer != 1 || len(n.Tops) != 1 {
+			continue
+		}
+		var chains [][]*graph.Value
+		for _, b := range n.Bottoms {
+			chain := viewChain(b, n, pos, layers, kinds, kept)
+			if chain == nil {
+				chains = nil
+				break
+			}
+			chains = append(chains, chain)
+		}
+		if chains == nil {
+			continue
+		}
+		off := 0
+		for j, chain := range chains {
+			for _, v := range chain {
+				views[v] = sliceView{whole: n.Tops[0], off: off}
+			}
+			off += c.b.sizes[j]
+		}
+		kinds[i] = kindView
+	}
+	return views
+}
+
+// viewChain lists the values that would share bottom b's run of the
+// Concat node c: b and, back through fused layers, the values they
+// rewrite, up to a layer that writes its top without reading it. It is
+// nil when one of them is kept, read by another layer or read twice, or
+// comes from an input, a view or another Concat (their buffers belong to
+// other values).
+func viewChain(b *graph.Value, c *graph.Node, pos map[*graph.Node]int, layers []Layer, kinds []nodeKind, kept func(*graph.Value) bool) []*graph.Value {
+	var chain []*graph.Value
+	v, reader := b, c
+	for {
+		if kept(v) || len(v.Consumers) != 1 || v.Consumers[0] != reader || v.Producer == nil {
+			return nil
+		}
+		uses := 0
+		for _, x := range reader.Bottoms {
+			if x == v {
+				uses++
+			}
+		}
+		j, ok := pos[v.Producer]
+		if uses != 1 || !ok || j >= pos[reader] {
+			return nil
+		}
+		chain = append(chain, v)
+		switch kinds[j] {
+		case kindRun, kindInPlace:
+			// Both write the whole top; an element-wise layer reads its
+			// bottom from another buffer here, which it allows.
+			if _, nested := layers[j].(*concatLayer); nested {
+				return nil
+			}
+			return chain
+		case kindFused:
+			reader = v.Producer
+			v = reader.Bottoms[0]
+		default:
+			return nil
+		}
+	}
 }
 
 // inPlaceBottom is the bottom whose buffer an element-wise layer's top t

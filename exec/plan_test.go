@@ -435,3 +435,82 @@ func TestForwardAllocsNoGEMM(t *testing.T) {
 		}
 	}
 }
+
+// fireNet is SqueezeNet's fire module and more: a squeeze convolution,
+// then a 1×1 convolution with a ReLU in place (fused), a 3×3 one, and a
+// pooling followed by a Sigmoid (element-wise, run on its own), joined by
+// a Concat along the channels and read by a last convolution. extra, when
+// set, adds a second reader of the 1×1 branch.
+func fireNet(t *testing.T, batch int, extra bool) *planNet {
+	p := newPlanNet(t, 6, graph.Shape{batch, 3, 7, 6})
+	p.conv("sq", "data", "sq", 4, 1, 0, 1)
+	p.conv("e1", "sq", "e1", 5, 1, 0, 1)
+	p.simple("e1/relu", "ReLU", &graph.ReLU{}, []string{"e1"}, "e1")
+	p.conv("e3", "sq", "e3", 3, 3, 1, 1)
+	p.simple("pool", "Pooling", &graph.Pool{Method: graph.PoolMax, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		[]string{"sq"}, "pool")
+	p.simple("pool/sig", "Sigmoid", &graph.Sigmoid{}, []string{"pool"}, "pool_s")
+	if extra {
+		p.simple("side", "Sigmoid", &graph.Sigmoid{}, []string{"e1"}, "side")
+	}
+	p.simple("cat", "Concat", &graph.Concat{Axis: 1}, []string{"e1", "e3", "pool_s"}, "cat")
+	p.conv("out", "cat", "out", 2, 1, 0, 1)
+	return p
+}
+
+// With one image, each Concat bottom is computed straight into its run of
+// the Concat's output, which then has nothing to copy; the values agree
+// bit for bit with KeepAll. A bottom read elsewhere, a kept bottom, a
+// batch of two (the runs are no longer contiguous) or Observe leave the
+// Concat to copy; a kept input of the ReLU only stops the fusion.
+func TestPlanConcatViews(t *testing.T) {
+	cases := []struct {
+		name  string
+		batch int
+		extra bool
+		opts  Options
+		view  bool
+	}{
+		{"batch 1", 1, false, Options{Threads: 2}, true},
+		{"batch 1, one thread", 1, false, Options{Threads: 1}, true},
+		{"bottom read twice", 1, true, Options{}, false},
+		{"bottom kept", 1, false, Options{Keep: []string{"e3"}}, false},
+		// e1/relu then runs on its own, from e1#0's buffer into the run.
+		{"ReLU input kept", 1, false, Options{Keep: []string{"e1#0"}}, true},
+		{"batch 2", 2, false, Options{}, false},
+		{"observed", 1, false, Options{Observe: func(*graph.Value, *graph.Tensor) {}}, false},
+	}
+	for _, c := range cases {
+		p := fireNet(t, c.batch, c.extra)
+		in := p.input()
+		all := p.run(Options{KeepAll: true}, in)
+		net := p.run(c.opts, in)
+		sameVisible(t, c.name, net, all)
+		cat := p.g.Node("cat")
+		if got := net.Role(cat) == "view"; got != c.view {
+			t.Errorf("%s: concat Role %q, want view %v", c.name, net.Role(cat), c.view)
+		}
+		if !c.view {
+			continue
+		}
+		// The bottoms (and the fused ReLU's input) are runs of the output.
+		out := net.tensors[cat.Tops[0]].Data
+		off := 0
+		for _, b := range cat.Bottoms {
+			vs := []*graph.Value{b}
+			if b.Producer.Name == "e1/relu" && net.Role(b.Producer) != "" {
+				vs = append(vs, b.Producer.Bottoms[0])
+			}
+			for _, v := range vs {
+				if d := net.tensors[v].Data; &d[0] != &out[off] || len(d) != b.Shape.Count() {
+					t.Errorf("%s: %s is not elements %d.. of the Concat output", c.name, v.Name(), off)
+				}
+			}
+			off += b.Shape.Count()
+		}
+		if err := net.Forward(nil); err != nil { // a second pass gives the same
+			t.Fatal(err)
+		}
+		sameVisible(t, c.name+", second pass", net, all)
+	}
+}
