@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"io"
 	"strings"
 
@@ -74,4 +73,3 @@ func argsRange(min, max int) cobra.PositionalArgs {
 	}
 }
 
-var _ = fmt.Sprint

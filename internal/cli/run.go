@@ -133,7 +133,7 @@ func runRun(e *env, o *runOpts) error {
 	if err != nil {
 		return err
 	}
-	ins := inputValues(x)
+	ins := x.Inputs()
 	if len(ins) == 0 {
 		return fmt.Errorf("%s: the net has no input blobs", o.prototxt)
 	}

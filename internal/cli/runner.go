@@ -5,7 +5,6 @@ import (
 
 	"github.com/caffetool/caffetool/caffe"
 	"github.com/caffetool/caffetool/exec"
-	"github.com/caffetool/caffetool/graph"
 )
 
 // compile prepares a loaded net (shapes inferred) for forward passes.
@@ -16,6 +15,3 @@ func compile(net *caffe.Net, file string, opts exec.Options) (*exec.Net, error) 
 	}
 	return x, nil
 }
-
-// inputValues are the net's input blobs in order.
-func inputValues(x *exec.Net) []*graph.Value { return x.Inputs() }
