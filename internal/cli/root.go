@@ -72,4 +72,3 @@ func argsRange(min, max int) cobra.PositionalArgs {
 		return nil
 	}
 }
-
