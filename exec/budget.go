@@ -28,8 +28,12 @@ type BudgetError struct {
 }
 
 func (e *BudgetError) Error() string {
+	need, limit := formatBytes(e.Need), formatBytes(e.Limit)
+	if need == limit { // rounded alike: show the exact counts
+		need, limit = fmt.Sprintf("%d B", e.Need), fmt.Sprintf("%d B", e.Limit)
+	}
 	return fmt.Sprintf("the %s need %s, more than the %s limit (largest: %s); raise exec.MaxBytes (caffetool --max-memory) if this is intended",
-		e.What, formatBytes(e.Need), formatBytes(e.Limit), e.Largest)
+		e.What, need, limit, e.Largest)
 }
 
 // checkBudget refuses a net whose planned activation buffers (bytes,

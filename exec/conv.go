@@ -132,6 +132,9 @@ func (c *convGeom) ndGeom() im2col.GeomND {
 //     channel (conv_depthwise.go), no im2col and no tiny GEMMs;
 //   - 1×1, stride 1, pad 0 (Caffe's is_1x1): the bottom already is the
 //     column matrix, one GEMM per group (conv_1x1.go);
+//   - few taps per output (input channels × kernel area ≤ directMaxTaps,
+//     group 1, dilation 1): a direct kernel over output rows that gathers
+//     each row's taps in L1 (conv_direct.go);
 //   - otherwise im2col then one GEMM per group, W_g (colC/g × kernelDim) ·
 //     col_g (kernelDim × positions), on bands of output rows so the column
 //     buffer stays in cache (conv_gemm.go).
@@ -161,6 +164,7 @@ type convLayer struct {
 	// allocates nothing.
 	im2colRange, epiRange, epiBandRange, dwRange func(lo, hi int)
 	winoInRange, winoOutRange                    func(lo, hi int)
+	directRange                                  func(lo, hi int)
 }
 
 type convPath uint8
@@ -170,10 +174,11 @@ const (
 	conv1x1
 	convDepthwise
 	convWinograd
+	convDirect
 )
 
 func (p convPath) String() string {
-	return [...]string{"im2col+GEMM", "1x1 GEMM", "depthwise direct", "Winograd F(2x2,3x3)"}[p]
+	return [...]string{"im2col+GEMM", "1x1 GEMM", "depthwise direct", "Winograd F(2x2,3x3)", "direct few-tap"}[p]
 }
 
 func newConvolution(n *graph.Node, in, out []graph.Shape) (Layer, error) {
@@ -211,6 +216,8 @@ func newConvolution(n *graph.Node, in, out []graph.Shape) (Layer, error) {
 		l.path, l.dw = convDepthwise, newDWGeom(g)
 	case g.is1x1:
 		l.path = conv1x1
+	case fitsDirect(g):
+		l.path = convDirect
 	case useWinograd && newWinograd(g, l.weight) != nil:
 		l.path, l.wino = convWinograd, newWinograd(g, l.weight)
 		l.scratch.n = l.wino.scratchLen()
@@ -221,6 +228,7 @@ func newConvolution(n *graph.Node, in, out []graph.Shape) (Layer, error) {
 	}
 	l.im2colRange, l.epiRange, l.epiBandRange, l.dwRange = l.im2colRows, l.epiChannels, l.epiBandChannels, l.dwChannels
 	l.winoInRange, l.winoOutRange = l.winoInput, l.winoOutput
+	l.directRange = l.directRows
 	return l, nil
 }
 
@@ -260,6 +268,8 @@ func (l *convLayer) Forward(bottoms, tops []*graph.Tensor) error {
 				l.forward1x1()
 			case convWinograd:
 				l.forwardWinograd()
+			case convDirect:
+				l.forwardDirect()
 			default:
 				l.forwardGEMM()
 			}

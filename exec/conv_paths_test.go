@@ -178,7 +178,7 @@ func TestConvPathChoice(t *testing.T) {
 		{mod(func(p *ref.Conv2D) { p.Group = 2 }), conv1x1},
 		{mod(func(p *ref.Conv2D) { p.StrideH = 2 }), convGEMM},
 		{mod(func(p *ref.Conv2D) { p.PadW = 1 }), convGEMM},
-		{mod(func(p *ref.Conv2D) { p.KH, p.KW = 3, 3 }), convGEMM},
+		{mod(func(p *ref.Conv2D) { p.KH, p.KW = 3, 3 }), convDirect},
 		{mod(func(p *ref.Conv2D) { p.KH, p.KW, p.Group = 3, 3, 4 }), convDepthwise},
 		{mod(func(p *ref.Conv2D) { p.Group, p.Out = 4, 8 }), convDepthwise},
 		{mod(func(p *ref.Conv2D) { p.In, p.Out, p.Group = 1, 1, 1 }), conv1x1},

@@ -187,3 +187,20 @@ func pool3Vec(dst, r0, r1, r2 []float32, s int) int {
 	pool3AVX2(&dst[0], &r0[0], &r1[0], &r2[0], n, s, -math.MaxFloat32)
 	return n
 }
+
+//go:noescape
+func directRow4AVX2(out *float32, plane int, taps *float32, ldt int, w *float32, k, n int)
+
+// directRow4Vec runs directRow4AVX2 for output channels q..q+3 on the
+// longest multiple of 8 of n columns and returns how many it did; out
+// starts at channel q's row, plane apart per channel, and w at q's
+// weights (k per channel).
+func directRow4Vec(out []float32, plane int, taps []float32, ldt int, w []float32, k, n int) int {
+	n &^= 7
+	if !hasAVX2 || n == 0 || k == 0 {
+		return 0
+	}
+	_, _, _ = out[3*plane+n-1], taps[(k-1)*ldt+n-1], w[4*k-1]
+	directRow4AVX2(&out[0], plane, &taps[0], ldt, &w[0], k, n)
+	return n
+}

@@ -23,3 +23,7 @@ func lrnPow75Vec(y, x, s []float32, k, coef float32) int { return 0 }
 func eltAxpyVec(acc, x []float32, c float32) int { return 0 }
 
 func pool3Vec(dst, r0, r1, r2 []float32, s int) int { return 0 }
+
+func directRow4Vec(out []float32, plane int, taps []float32, ldt int, w []float32, k, n int) int {
+	return 0
+}
