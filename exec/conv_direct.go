@@ -142,6 +142,9 @@ func gatherRow(dst, src []float32, ix0, s int) {
 	hi = max(hi, lo)
 	clear(dst[:lo])
 	clear(dst[hi:])
+	if hi == lo { // the whole row reads outside src (e.g. kernel wider than the padded input)
+		return
+	}
 	if s == 1 {
 		copy(dst[lo:hi], src[ix0+lo:])
 		return
