@@ -70,6 +70,11 @@ func DecodeBytes(b []byte) (*Image, error) {
 		return nil, fmt.Errorf("decoding %s: %w", format, err)
 	}
 	out := FromImage(m)
+	if out.Width <= 0 || out.Height <= 0 {
+		// The header's size and the decoded bounds can disagree (e.g. a GIF
+		// frame outside its canvas).
+		return nil, fmt.Errorf("%s image decodes to size %dx%d", format, out.Width, out.Height)
+	}
 	out.Format = format
 	return out, nil
 }
